@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RPMB device emulation: turns a sequence of request frames into response
+ * frames, as the virtio-rpmb device section and JEDEC eMMC RPMB specify.
+ * Knows nothing of virtio transports or hypervisors.
+ */
+#ifndef RPMB_H
+#define RPMB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rpmb-frame.h"
+
+struct rpmb_store;
+struct rpmb_dev;
+
+struct rpmb_config {
+	uint8_t capacity;	/* 128 KiB units */
+	uint8_t max_wr_cnt;
+	uint8_t max_rd_cnt;
+};
+
+/*
+ * Creates a device on top of an open store. The store stays owned by the
+ * caller and must outlive the device. Returns NULL on allocation or
+ * crypto-library failure.
+ */
+struct rpmb_dev *rpmb_dev_new(struct rpmb_store *store);
+
+/* Frees the device and wipes the key it cached. NULL is fine. */
+void rpmb_dev_free(struct rpmb_dev *dev);
+
+void rpmb_dev_get_config(const struct rpmb_dev *dev, struct rpmb_config *cfg);
+
+/*
+ * Handles one request sequence: @nreq frames the guest sent, and room for
+ * @resp_cap response frames it provided. Returns the number of response
+ * frames written to @resp (0 when the sequence asks for no response, e.g.
+ * a DATA_WRITE without RESULT_READ). Never fails: every problem becomes an
+ * RPMB result code in the response or in the stored result.
+ */
+size_t rpmb_dev_process(struct rpmb_dev *dev,
+			const struct rpmb_frame *req, size_t nreq,
+			struct rpmb_frame *resp, size_t resp_cap);
+
+/* The largest request sequence (in frames) the device will ever accept. */
+size_t rpmb_dev_max_req_frames(const struct rpmb_dev *dev);
+
+/* The largest response (in frames) the device will ever produce. */
+size_t rpmb_dev_max_resp_frames(const struct rpmb_dev *dev);
+
+#endif /* RPMB_H */
