@@ -48,6 +48,7 @@ ifneq ($(SYSROOT),)
 SYSROOT_TRIPLET ?= aarch64-linux-gnu
 export PKG_CONFIG_SYSROOT_DIR := $(SYSROOT)
 export PKG_CONFIG_LIBDIR := $(SYSROOT)/usr/lib/$(SYSROOT_TRIPLET)/pkgconfig:$(SYSROOT)/usr/share/pkgconfig
+SYSROOT_CFLAGS := -isystem $(SYSROOT)/usr/include/$(SYSROOT_TRIPLET)
 SYSROOT_LDFLAGS := -Wl,-rpath-link,$(SYSROOT)/usr/lib/$(SYSROOT_TRIPLET) \
 		   -Wl,-rpath-link,$(SYSROOT)/lib/$(SYSROOT_TRIPLET)
 endif
@@ -56,7 +57,7 @@ CFLAGS ?= -O2 -g
 WARN_FLAGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	      -Wmissing-prototypes -Wno-unused-parameter
 BASE_CFLAGS := -std=gnu11 $(WARN_FLAGS) -D_GNU_SOURCE -Iinclude \
-	       -DXEN_RPMB_VERSION='"$(VERSION)"' -MMD -MP $(SAN_FLAGS)
+	       -DXEN_RPMB_VERSION='"$(VERSION)"' -MMD -MP $(SAN_FLAGS) $(SYSROOT_CFLAGS)
 
 COMMON_PKGS := libcrypto sqlite3
 XEN_PKGS := xenstore xenevtchn xengnttab xendevicemodel xenforeignmemory \
