@@ -105,7 +105,7 @@ all: $(LIBCOMMON) $(if $(wildcard backend/main.c),$(DAEMON)) $(TOOLS)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(if $(filter backend/% tests/%,$<),$(call pkg_cflags,$(XEN_PKGS))) \
-		$(if $(filter tests/%,$<),$(call pkg_cflags,$(TEST_PKGS))) -c -o $@ $<
+		$(if $(filter tests/%,$<),-Itests/lib $(call pkg_cflags,$(TEST_PKGS))) -c -o $@ $<
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRCS))
 	@rm -f $@
@@ -157,7 +157,7 @@ fuzz:
 
 $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_BUILD)/lib/libxenrpmb-common.a
 	@mkdir -p $(dir $@)
-	$(CLANG) $(BASE_CFLAGS) -MF $@.d $(call pkg_cflags,$(COMMON_PKGS)) \
+	$(CLANG) $(BASE_CFLAGS) -Itests/lib -MF $@.d $(call pkg_cflags,$(COMMON_PKGS)) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer -O1 -g -o $@ $< \
 		$(FUZZ_BUILD)/lib/libxenrpmb-test.a \

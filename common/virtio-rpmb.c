@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-rpmb (device id 28): one request queue; each chain carries the
+ * request frames (device-readable) followed by room for the response
+ * frames (device-writable). Frames may be split across descriptors in any
+ * way, so they are gathered into a bounce buffer first: the guest cannot
+ * change a frame while the RPMB core looks at it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "rpmb.h"
+#include "virtio-mmio.h"
+#include "virtio-rpmb.h"
+
+#define RPMB_QUEUE_SIZE	128
+
+struct virtio_rpmb {
+	char name[64];
+	struct rpmb_dev *rpmb;
+	struct virtio_mmio *mmio;
+	struct rpmb_config config;
+	size_t max_req_frames;
+	size_t max_resp_frames;
+	struct rpmb_frame *req;
+	struct rpmb_frame *resp;
+	struct vq_chain chain;
+};
+
+static void rpmb_get_config(void *dev, uint8_t *config)
+{
+	struct virtio_rpmb *vr = dev;
+
+	config[0] = vr->config.capacity;
+	config[1] = vr->config.max_wr_cnt;
+	config[2] = vr->config.max_rd_cnt;
+}
+
+/* Returns the number of bytes written to the guest's response buffers. */
+static uint32_t handle_chain(struct virtio_rpmb *vr, struct virtqueue *vq,
+			     const struct vq_chain *chain)
+{
+	size_t nreq, resp_cap, nresp;
+
+	if (!chain->readable_len || chain->readable_len % RPMB_FRAME_SIZE ||
+	    chain->readable_len / RPMB_FRAME_SIZE > vr->max_req_frames) {
+		log_guest("%s: request of %u bytes is not 1..%zu frames",
+			  vr->name, chain->readable_len, vr->max_req_frames);
+		return 0;
+	}
+	nreq = chain->readable_len / RPMB_FRAME_SIZE;
+	if (vq_gather(vq, chain, vr->req, chain->readable_len))
+		return 0;
+
+	resp_cap = chain->writable_len / RPMB_FRAME_SIZE;
+	if (resp_cap > vr->max_resp_frames)
+		resp_cap = vr->max_resp_frames;
+	nresp = rpmb_dev_process(vr->rpmb, vr->req, nreq, vr->resp, resp_cap);
+	/* A PROGRAM_KEY request carries the key in clear. */
+	explicit_bzero(vr->req, nreq * RPMB_FRAME_SIZE);
+	if (!nresp)
+		return 0;
+	if (vq_scatter(vq, chain, vr->resp, nresp * RPMB_FRAME_SIZE)) {
+		/* The request took effect; the guest can ask with RESULT_READ. */
+		log_guest("%s: response could not be delivered", vr->name);
+		return 0;
+	}
+	return nresp * RPMB_FRAME_SIZE;
+}
+
+static void rpmb_queue_notify(void *dev, struct virtio_mmio *vm,
+			      struct virtqueue *vq)
+{
+	struct virtio_rpmb *vr = dev;
+	bool more, pushed = false;
+	int ret;
+
+	do {
+		while ((ret = vq_pop(vq, &vr->chain)) != 0) {
+			uint32_t len = 0;
+
+			if (ret == -EPROTO) {
+				virtio_mmio_needs_reset(vm);
+				return;
+			}
+			if (ret > 0)
+				len = handle_chain(vr, vq, &vr->chain);
+			vq_push(vq, vr->chain.head, len);
+			pushed = true;
+		}
+		more = false;
+		if (pushed && vq_finish_batch(vq, &more))
+			virtio_mmio_signal_used(vm);
+		pushed = false;
+	} while (more);
+}
+
+static const struct virtio_dev_ops rpmb_ops = {
+	.device_id = VIRTIO_ID_RPMB,
+	.features = 0,		/* virtio-rpmb defines no feature bits */
+	.num_queues = 1,
+	.queue_max = RPMB_QUEUE_SIZE,
+	.config_size = 3,
+	.get_config = rpmb_get_config,
+	.queue_notify = rpmb_queue_notify,
+};
+
+struct virtio_rpmb *virtio_rpmb_new(struct rpmb_store *store,
+				    const struct virtio_host *host,
+				    const char *name)
+{
+	struct virtio_rpmb *vr = calloc(1, sizeof(*vr));
+
+	if (!vr)
+		return NULL;
+	snprintf(vr->name, sizeof(vr->name), "%s", name ? name : "virtio-rpmb");
+	vr->rpmb = rpmb_dev_new(store);
+	if (!vr->rpmb)
+		goto fail;
+	rpmb_dev_get_config(vr->rpmb, &vr->config);
+	vr->max_req_frames = rpmb_dev_max_req_frames(vr->rpmb);
+	vr->max_resp_frames = rpmb_dev_max_resp_frames(vr->rpmb);
+	vr->req = calloc(vr->max_req_frames, sizeof(*vr->req));
+	vr->resp = calloc(vr->max_resp_frames, sizeof(*vr->resp));
+	vr->mmio = virtio_mmio_new(&rpmb_ops, vr, host, vr->name);
+	if (!vr->req || !vr->resp || !vr->mmio)
+		goto fail;
+	return vr;
+fail:
+	log_err("%s: cannot create device", vr->name);
+	virtio_rpmb_free(vr);
+	return NULL;
+}
+
+void virtio_rpmb_free(struct virtio_rpmb *vr)
+{
+	if (!vr)
+		return;
+	virtio_mmio_free(vr->mmio);
+	rpmb_dev_free(vr->rpmb);
+	/* Request frames may hold a key being programmed. */
+	if (vr->req)
+		explicit_bzero(vr->req, vr->max_req_frames * sizeof(*vr->req));
+	free(vr->req);
+	free(vr->resp);
+	free(vr);
+}
+
+uint64_t virtio_rpmb_mmio_read(struct virtio_rpmb *vr, uint64_t offset,
+			       unsigned int size)
+{
+	return virtio_mmio_read(vr->mmio, offset, size);
+}
+
+void virtio_rpmb_mmio_write(struct virtio_rpmb *vr, uint64_t offset,
+			    unsigned int size, uint64_t value)
+{
+	virtio_mmio_write(vr->mmio, offset, size, value);
+}
+
+void virtio_rpmb_reset(struct virtio_rpmb *vr)
+{
+	virtio_mmio_reset(vr->mmio);
+}

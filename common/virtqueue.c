@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Split virtqueue, device side (virtio 1.x, section "Split Virtqueues").
+ *
+ * The rings stay mapped while the queue is ready; buffers are mapped one
+ * at a time, for exactly the range and direction the descriptor names,
+ * and unmapped before the used entry is published (Xen grant mappings
+ * must be gone before the guest may reuse the grant).
+ */
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "virtqueue.h"
+
+#define AVAIL_FLAGS	0
+#define AVAIL_IDX	1
+#define AVAIL_RING	2
+
+#define USED_FLAGS_OFF	0
+#define USED_IDX_OFF	2
+#define USED_RING_OFF	4
+#define USED_ELEM_SIZE	8
+
+static size_t avail_size(uint16_t num)
+{
+	return 2 * (3 + (size_t)num);
+}
+
+static size_t used_size(uint16_t num)
+{
+	return 6 + USED_ELEM_SIZE * (size_t)num;
+}
+
+static bool is_power_of_2(unsigned int n)
+{
+	return n && !(n & (n - 1));
+}
+
+static int map_ring(struct virtqueue *vq, uint64_t addr, size_t len,
+		    enum guest_access access, struct guest_mapping *map)
+{
+	const struct virtio_host *host = vq->host;
+
+	memset(map, 0, sizeof(*map));
+	if (addr + len < addr)
+		return -EINVAL;
+	return host->ops->map(host->opaque, addr, len, access, map);
+}
+
+static void unmap_ring(struct virtqueue *vq, struct guest_mapping *map)
+{
+	if (map->ptr)
+		vq->host->ops->unmap(vq->host->opaque, map);
+	memset(map, 0, sizeof(*map));
+}
+
+int vq_start(struct virtqueue *vq, const struct virtio_host *host)
+{
+	int ret;
+
+	if (!is_power_of_2(vq->num) || vq->num > VQ_MAX_SIZE)
+		return -EINVAL;
+	/* Alignment the spec requires; misaligned rings would tear atomics. */
+	if ((vq->desc_addr & 15) || (vq->avail_addr & 1) || (vq->used_addr & 3))
+		return -EINVAL;
+
+	vq->host = host;
+	ret = map_ring(vq, vq->desc_addr, sizeof(struct vring_desc) * vq->num,
+		       GUEST_ACCESS_READ, &vq->desc_map);
+	if (!ret)
+		ret = map_ring(vq, vq->avail_addr, avail_size(vq->num),
+			       GUEST_ACCESS_READ, &vq->avail_map);
+	if (!ret)
+		ret = map_ring(vq, vq->used_addr, used_size(vq->num),
+			       GUEST_ACCESS_RW, &vq->used_map);
+	if (ret) {
+		vq_stop(vq);
+		return ret;
+	}
+	vq->desc = vq->desc_map.ptr;
+	vq->avail = vq->avail_map.ptr;
+	vq->used = vq->used_map.ptr;
+	vq->last_avail = 0;
+	vq->used_idx = 0;
+	vq->signalled_valid = false;
+	vq->ready = true;
+	return 0;
+}
+
+void vq_stop(struct virtqueue *vq)
+{
+	if (vq->host) {
+		unmap_ring(vq, &vq->desc_map);
+		unmap_ring(vq, &vq->avail_map);
+		unmap_ring(vq, &vq->used_map);
+	}
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+	vq->ready = false;
+	vq->last_avail = 0;
+	vq->used_idx = 0;
+	vq->signalled_valid = false;
+}
+
+static uint16_t avail_idx(const struct virtqueue *vq)
+{
+	/* Acquire: ring entries written before idx must be seen after it. */
+	return le16toh(__atomic_load_n(&vq->avail[AVAIL_IDX], __ATOMIC_ACQUIRE));
+}
+
+static uint16_t avail_entry(const struct virtqueue *vq, uint16_t slot)
+{
+	return le16toh(__atomic_load_n(&vq->avail[AVAIL_RING + slot],
+				       __ATOMIC_RELAXED));
+}
+
+static uint16_t *avail_event_ptr(struct virtqueue *vq)
+{
+	return (uint16_t *)(vq->used + USED_RING_OFF + USED_ELEM_SIZE * vq->num);
+}
+
+static uint16_t used_event(const struct virtqueue *vq)
+{
+	return le16toh(__atomic_load_n(&vq->avail[AVAIL_RING + vq->num],
+				       __ATOMIC_RELAXED));
+}
+
+/* Snapshot one descriptor so the guest cannot change it under our feet. */
+static struct vring_desc read_desc(const struct vring_desc *table, uint16_t i)
+{
+	struct vring_desc d;
+
+	d.addr = le64toh(__atomic_load_n(&table[i].addr, __ATOMIC_RELAXED));
+	d.len = le32toh(__atomic_load_n(&table[i].len, __ATOMIC_RELAXED));
+	d.flags = le16toh(__atomic_load_n(&table[i].flags, __ATOMIC_RELAXED));
+	d.next = le16toh(__atomic_load_n(&table[i].next, __ATOMIC_RELAXED));
+	return d;
+}
+
+static int add_buf(struct vq_chain *chain, const struct vring_desc *d,
+		   bool *seen_writable)
+{
+	bool writable = d->flags & VRING_DESC_F_WRITE;
+	uint64_t total = (uint64_t)chain->readable_len + chain->writable_len;
+
+	if (!writable && *seen_writable) {
+		log_guest("virtqueue: readable descriptor after writable one");
+		return -EINVAL;
+	}
+	if (d->addr + d->len < d->addr) {
+		log_guest("virtqueue: descriptor wraps the address space");
+		return -EINVAL;
+	}
+	if (total + d->len > VQ_MAX_CHAIN_BYTES) {
+		log_guest("virtqueue: chain longer than %u bytes",
+			  VQ_MAX_CHAIN_BYTES);
+		return -EINVAL;
+	}
+	/* Empty buffers carry nothing; dropping them keeps copies simple. */
+	if (!d->len)
+		return 0;
+	if (chain->nbufs == VQ_MAX_CHAIN_BUFS) {
+		log_guest("virtqueue: chain has too many buffers");
+		return -EINVAL;
+	}
+	chain->bufs[chain->nbufs++] = (struct vq_buf) {
+		.addr = d->addr, .len = d->len, .writable = writable,
+	};
+	if (writable) {
+		chain->writable_len += d->len;
+		*seen_writable = true;
+	} else {
+		chain->readable_len += d->len;
+	}
+	return 0;
+}
+
+static int walk_indirect(struct virtqueue *vq, const struct vring_desc *d,
+			 struct vq_chain *chain, bool *seen_writable)
+{
+	struct guest_mapping map;
+	const struct vring_desc *table;
+	unsigned int n, i, steps;
+	int ret;
+
+	if (!vq->indirect) {
+		log_guest("virtqueue: indirect descriptor not negotiated");
+		return -EINVAL;
+	}
+	if (d->flags & VRING_DESC_F_NEXT) {
+		log_guest("virtqueue: indirect descriptor with NEXT set");
+		return -EINVAL;
+	}
+	if (!d->len || d->len % sizeof(struct vring_desc) ||
+	    d->len / sizeof(struct vring_desc) > VQ_MAX_INDIRECT) {
+		log_guest("virtqueue: bad indirect table length %u", d->len);
+		return -EINVAL;
+	}
+	n = d->len / sizeof(struct vring_desc);
+	ret = vq->host->ops->map(vq->host->opaque, d->addr, d->len,
+				 GUEST_ACCESS_READ, &map);
+	if (ret) {
+		log_guest("virtqueue: indirect table at %#llx not accessible",
+			  (unsigned long long)d->addr);
+		return -EINVAL;
+	}
+	table = map.ptr;
+	for (i = 0, steps = 0;; steps++) {
+		struct vring_desc id;
+
+		if (steps == n) {
+			log_guest("virtqueue: loop in indirect table");
+			ret = -EINVAL;
+			break;
+		}
+		id = read_desc(table, (uint16_t)i);
+		if (id.flags & VRING_DESC_F_INDIRECT) {
+			log_guest("virtqueue: nested indirect table");
+			ret = -EINVAL;
+			break;
+		}
+		ret = add_buf(chain, &id, seen_writable);
+		if (ret || !(id.flags & VRING_DESC_F_NEXT))
+			break;
+		if (id.next >= n) {
+			log_guest("virtqueue: indirect next %u out of range",
+				  id.next);
+			ret = -EINVAL;
+			break;
+		}
+		i = id.next;
+	}
+	vq->host->ops->unmap(vq->host->opaque, &map);
+	return ret;
+}
+
+static int walk_chain(struct virtqueue *vq, struct vq_chain *chain)
+{
+	bool seen_writable = false;
+	uint16_t i = chain->head;
+	unsigned int steps;
+	int ret;
+
+	for (steps = 0;; steps++) {
+		struct vring_desc d;
+
+		if (steps == vq->num) {
+			log_guest("virtqueue: descriptor chain loops");
+			return -EINVAL;
+		}
+		d = read_desc(vq->desc, i);
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			/* An indirect table must be the whole chain (2.7.5.3.1). */
+			if (steps) {
+				log_guest("virtqueue: indirect table mid-chain");
+				return -EINVAL;
+			}
+			return walk_indirect(vq, &d, chain, &seen_writable);
+		}
+		ret = add_buf(chain, &d, &seen_writable);
+		if (ret)
+			return ret;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			return 0;
+		if (d.next >= vq->num) {
+			log_guest("virtqueue: next index %u out of range", d.next);
+			return -EINVAL;
+		}
+		i = d.next;
+	}
+}
+
+int vq_pop(struct virtqueue *vq, struct vq_chain *chain)
+{
+	uint16_t idx, pending, head;
+
+	if (!vq->ready)
+		return 0;
+	idx = avail_idx(vq);
+	pending = (uint16_t)(idx - vq->last_avail);
+	if (!pending)
+		return 0;
+	if (pending > vq->num) {
+		log_guest("virtqueue: avail index jumped by %u (queue size %u)",
+			  pending, vq->num);
+		return -EPROTO;
+	}
+	head = avail_entry(vq, vq->last_avail & (vq->num - 1));
+	vq->last_avail++;
+
+	chain->nbufs = 0;
+	chain->readable_len = 0;
+	chain->writable_len = 0;
+	if (head >= vq->num) {
+		/* No valid head to complete: the ring itself is broken. */
+		log_guest("virtqueue: head index %u out of range", head);
+		return -EPROTO;
+	}
+	chain->head = head;
+	return walk_chain(vq, chain) ? -EINVAL : 1;
+}
+
+void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
+{
+	uint8_t *elem = vq->used + USED_RING_OFF +
+			USED_ELEM_SIZE * (vq->used_idx & (vq->num - 1));
+	uint32_t id_le = htole32(head), len_le = htole32(len);
+
+	memcpy(elem, &id_le, 4);
+	memcpy(elem + 4, &len_le, 4);
+	vq->used_idx++;
+	/* Release: the element must be visible before the new index. */
+	__atomic_store_n((uint16_t *)(vq->used + USED_IDX_OFF),
+			 htole16(vq->used_idx), __ATOMIC_RELEASE);
+}
+
+/* virtio 1.x 2.7.10: has new_idx passed the driver's event index? */
+static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
+}
+
+bool vq_finish_batch(struct virtqueue *vq, bool *more)
+{
+	uint16_t old = vq->signalled_used;
+	bool valid = vq->signalled_valid;
+	bool notify;
+
+	*more = false;
+	if (!vq->ready)
+		return false;
+
+	if (vq->event_idx) {
+		/* Ask for a kick on the next buffer, then re-check for a race. */
+		__atomic_store_n(avail_event_ptr(vq), htole16(vq->last_avail),
+				 __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		*more = avail_idx(vq) != vq->last_avail;
+		vq->signalled_used = vq->used_idx;
+		vq->signalled_valid = true;
+		/* Nothing signalled yet on this queue: no event to compare. */
+		if (!valid)
+			return true;
+		return need_event(used_event(vq), vq->used_idx, old);
+	}
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	notify = !(le16toh(__atomic_load_n(&vq->avail[AVAIL_FLAGS],
+					   __ATOMIC_RELAXED)) &
+		   VRING_AVAIL_F_NO_INTERRUPT);
+	return notify;
+}
+
+static int copy_buf(struct virtqueue *vq, const struct vq_buf *b, size_t off,
+		    void *data, size_t n, bool to_guest)
+{
+	struct guest_mapping map;
+	int ret;
+
+	ret = vq->host->ops->map(vq->host->opaque, b->addr + off, n,
+				 to_guest ? GUEST_ACCESS_WRITE : GUEST_ACCESS_READ,
+				 &map);
+	if (ret) {
+		log_guest("virtqueue: buffer %#llx+%zu not accessible",
+			  (unsigned long long)(b->addr + off), n);
+		return ret;
+	}
+	if (to_guest)
+		memcpy(map.ptr, data, n);
+	else
+		memcpy(data, map.ptr, n);
+	vq->host->ops->unmap(vq->host->opaque, &map);
+	return 0;
+}
+
+static int copy_chain(struct virtqueue *vq, const struct vq_chain *chain,
+		      void *data, size_t len, bool to_guest)
+{
+	uint8_t *p = data;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < chain->nbufs && len; i++) {
+		const struct vq_buf *b = &chain->bufs[i];
+		size_t n;
+
+		if (b->writable != to_guest)
+			continue;
+		n = b->len < len ? b->len : len;
+		ret = copy_buf(vq, b, 0, p, n, to_guest);
+		if (ret)
+			return ret;
+		p += n;
+		len -= n;
+	}
+	return len ? -ENOSPC : 0;
+}
+
+int vq_gather(struct virtqueue *vq, const struct vq_chain *chain,
+	      void *dst, size_t len)
+{
+	return copy_chain(vq, chain, dst, len, false);
+}
+
+int vq_scatter(struct virtqueue *vq, const struct vq_chain *chain,
+	       const void *src, size_t len)
+{
+	return copy_chain(vq, chain, (void *)src, len, true);
+}

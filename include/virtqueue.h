@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Device side of a virtio split virtqueue living in guest memory. Every
+ * value read from the rings is guest-controlled and checked before use.
+ */
+#ifndef VIRTQUEUE_H
+#define VIRTQUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "virtio-host.h"
+
+#define VRING_DESC_F_NEXT	1
+#define VRING_DESC_F_WRITE	2
+#define VRING_DESC_F_INDIRECT	4
+
+#define VRING_AVAIL_F_NO_INTERRUPT	1
+
+/* Largest queue we offer, and the bounds of what one chain may carry. */
+#define VQ_MAX_SIZE		256
+#define VQ_MAX_INDIRECT		512
+#define VQ_MAX_CHAIN_BUFS	(VQ_MAX_SIZE + VQ_MAX_INDIRECT)
+#define VQ_MAX_CHAIN_BYTES	(4u << 20)
+
+struct vring_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct vq_buf {
+	uint64_t addr;
+	uint32_t len;
+	bool writable;
+};
+
+struct vq_chain {
+	uint16_t head;
+	unsigned int nbufs;
+	uint32_t readable_len;
+	uint32_t writable_len;
+	struct vq_buf bufs[VQ_MAX_CHAIN_BUFS];
+};
+
+struct virtqueue {
+	/* Set by the transport while the queue is being configured. */
+	uint16_t num;
+	uint64_t desc_addr;
+	uint64_t avail_addr;
+	uint64_t used_addr;
+	bool ready;
+
+	/* Negotiated features that change how the rings are used. */
+	bool event_idx;
+	bool indirect;
+
+	/* Private to virtqueue.c once the queue is ready. */
+	const struct virtio_host *host;
+	struct guest_mapping desc_map, avail_map, used_map;
+	struct vring_desc *desc;
+	uint16_t *avail;	/* flags, idx, ring[num], used_event */
+	uint8_t *used;		/* flags, idx, {id, len}[num], avail_event */
+	uint16_t last_avail;
+	uint16_t used_idx;
+	uint16_t signalled_used;
+	bool signalled_valid;
+};
+
+/*
+ * Maps the rings for a queue whose num and addresses have been set.
+ * Returns 0, or a negative errno if the driver's configuration is
+ * invalid or the memory is not accessible.
+ */
+int vq_start(struct virtqueue *vq, const struct virtio_host *host);
+
+/* Unmaps the rings and forgets all state; safe on a stopped queue. */
+void vq_stop(struct virtqueue *vq);
+
+/*
+ * Takes the next available chain. Returns 1 with @chain filled, 0 if the
+ * ring is empty, -EINVAL if this chain is malformed (chain->head is still
+ * valid: complete it with length 0), or -EPROTO if the ring itself is
+ * corrupt and the device needs a reset.
+ */
+int vq_pop(struct virtqueue *vq, struct vq_chain *chain);
+
+/* Publishes a used element. */
+void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
+
+/*
+ * Called after a batch of at least one vq_push(): says whether the driver wants an
+ * interrupt. With EVENT_IDX it also re-arms avail notifications and
+ * returns with *more set if new buffers arrived meanwhile.
+ */
+bool vq_finish_batch(struct virtqueue *vq, bool *more);
+
+/* Copies the chain's device-readable bytes (at most @len) to @dst. */
+int vq_gather(struct virtqueue *vq, const struct vq_chain *chain,
+	      void *dst, size_t len);
+
+/* Copies @len bytes into the chain's device-writable buffers. */
+int vq_scatter(struct virtqueue *vq, const struct vq_chain *chain,
+	       const void *src, size_t len);
+
+#endif /* VIRTQUEUE_H */
