@@ -128,15 +128,20 @@ static uint16_t used_event(const struct virtqueue *vq)
 				       __ATOMIC_RELAXED));
 }
 
-/* Snapshot one descriptor so the guest cannot change it under our feet. */
+/*
+ * Snapshot one descriptor so the guest cannot change it under our feet.
+ * memcpy, because indirect tables need not be aligned; a torn snapshot is
+ * just another guest-chosen value and gets the same checks.
+ */
 static struct vring_desc read_desc(const struct vring_desc *table, uint16_t i)
 {
 	struct vring_desc d;
 
-	d.addr = le64toh(__atomic_load_n(&table[i].addr, __ATOMIC_RELAXED));
-	d.len = le32toh(__atomic_load_n(&table[i].len, __ATOMIC_RELAXED));
-	d.flags = le16toh(__atomic_load_n(&table[i].flags, __ATOMIC_RELAXED));
-	d.next = le16toh(__atomic_load_n(&table[i].next, __ATOMIC_RELAXED));
+	memcpy(&d, (const uint8_t *)table + (size_t)i * sizeof(d), sizeof(d));
+	d.addr = le64toh(d.addr);
+	d.len = le32toh(d.len);
+	d.flags = le16toh(d.flags);
+	d.next = le16toh(d.next);
 	return d;
 }
 
