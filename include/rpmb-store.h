@@ -52,6 +52,14 @@ int rpmb_store_open(const char *path, enum rpmb_store_open_mode mode,
 		    const struct rpmb_store_params *params,
 		    struct rpmb_store **out, char *err, size_t errlen);
 
+/*
+ * The same, through the named SQLite VFS (NULL: the default). Tests use
+ * this to put a fault-injecting VFS under a real store.
+ */
+int rpmb_store_open_vfs(const char *path, enum rpmb_store_open_mode mode,
+			const struct rpmb_store_params *params, const char *vfs,
+			struct rpmb_store **out, char *err, size_t errlen);
+
 /* Closes the store and wipes any key material it held. NULL is fine. */
 void rpmb_store_close(struct rpmb_store *st);
 

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Daemon settings: built-in defaults, then the config file
+ * (/etc/xen/xen-rpmb-backend.conf), then command-line options.
+ *
+ * File format: "key = value" lines, '#' comments. Keys:
+ *   store-dir, capacity, max-wr-cnt, max-rd-cnt, store-key (name|uuid),
+ *   log-level (err|warn|info|debug), log (stderr|syslog), pidfile,
+ *   guest.<identity>.capacity   (per-guest override)
+ */
+#ifndef BACKEND_CONFIG_H
+#define BACKEND_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "log.h"
+#include "store-name.h"
+
+#define CONFIG_DEFAULT_PATH	"/etc/xen/xen-rpmb-backend.conf"
+#define CONFIG_DEFAULT_STORE_DIR "/var/lib/xen-rpmb"
+#define CONFIG_DEFAULT_CAPACITY	8	/* 1 MiB */
+#define CONFIG_MAX_OVERRIDES	64
+#define CONFIG_STR_MAX		256
+
+struct guest_override {
+	char identity[CONFIG_STR_MAX];
+	unsigned int capacity;
+};
+
+struct config {
+	char store_dir[CONFIG_STR_MAX];
+	char pidfile[CONFIG_STR_MAX];
+	unsigned int capacity;
+	unsigned int max_wr_cnt;
+	unsigned int max_rd_cnt;
+	enum store_key store_key;
+	enum vr_log_level log_level;
+	bool syslog;
+	unsigned int noverrides;
+	struct guest_override overrides[CONFIG_MAX_OVERRIDES];
+};
+
+void config_defaults(struct config *cfg);
+
+/* Applies one "key = value" setting; @err says why not. */
+int config_set(struct config *cfg, const char *key, const char *value,
+	       char *err, size_t errlen);
+
+/*
+ * Reads a config file over @cfg. A missing file is fine when @optional.
+ * On error, @err holds "file:line: reason" and @cfg may be half-updated:
+ * callers parse into a copy.
+ */
+int config_load(struct config *cfg, const char *path, bool optional,
+		char *err, size_t errlen);
+
+/* The capacity (128 KiB units) a guest's stores are created with. */
+unsigned int config_capacity_for(const struct config *cfg,
+				 const char *identity);
+
+#endif /* BACKEND_CONFIG_H */

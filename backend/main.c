@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+/*
+ * xen-rpmb-backend: serves virtio-rpmb devices to Xen guests.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+
+struct options {
+	const char *config_path;
+	bool config_given;
+	bool foreground;
+	struct config overrides;	/* set only where the flag was given */
+	bool set_store_dir, set_pidfile, set_level, set_syslog;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: xen-rpmb-backend [OPTION]...\n"
+		"Serve virtio-rpmb devices (virtio,device1c) to Xen guests.\n\n"
+		"  -c, --config FILE     config file (default %s)\n"
+		"  -s, --store-dir DIR   where per-guest RPMB stores live (default %s)\n"
+		"  -f, --foreground      do not daemonise\n"
+		"  -p, --pidfile FILE    write the process id to FILE\n"
+		"  -l, --log-level LVL   err, warn, info or debug\n"
+		"      --syslog          log to syslog (default when daemonised)\n"
+		"      --stderr          log to stderr\n"
+		"  -h, --help            show this help and exit\n"
+		"  -V, --version         show the version and exit\n\n"
+		"Signals: SIGTERM/SIGINT stop cleanly, SIGHUP re-reads the config\n"
+		"and reopens the log. See xen-rpmb-backend(8).\n",
+		CONFIG_DEFAULT_PATH, CONFIG_DEFAULT_STORE_DIR);
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "store-dir", required_argument, NULL, 's' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "syslog", no_argument, NULL, 'S' },
+		{ "stderr", no_argument, NULL, 'E' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	char err[256];
+	int c;
+
+	o->config_path = CONFIG_DEFAULT_PATH;
+	config_defaults(&o->overrides);
+	while ((c = getopt_long(argc, argv, "c:s:fp:l:hV", longopts, NULL)) != -1) {
+		int ret = 0;
+
+		switch (c) {
+		case 'c':
+			o->config_path = optarg;
+			o->config_given = true;
+			break;
+		case 's':
+			ret = config_set(&o->overrides, "store-dir", optarg, err, sizeof(err));
+			o->set_store_dir = true;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'p':
+			ret = config_set(&o->overrides, "pidfile", optarg, err, sizeof(err));
+			o->set_pidfile = true;
+			break;
+		case 'l':
+			ret = config_set(&o->overrides, "log-level", optarg, err, sizeof(err));
+			o->set_level = true;
+			break;
+		case 'S':
+		case 'E':
+			o->overrides.syslog = c == 'S';
+			o->set_syslog = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("xen-rpmb-backend %s\n", XEN_RPMB_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+		if (ret) {
+			fprintf(stderr, "xen-rpmb-backend: %s\n", err);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "xen-rpmb-backend: unexpected argument '%s'\n",
+			argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct options *cmdline;
+
+/* Defaults, then the file, then the command line. */
+static int load_config(struct config *cfg, const char *path, bool must_exist)
+{
+	char err[512];
+
+	config_defaults(cfg);
+	if (config_load(cfg, path, !must_exist, err, sizeof(err))) {
+		log_err("%s", err);
+		return -1;
+	}
+	if (cmdline->set_store_dir)
+		strcpy(cfg->store_dir, cmdline->overrides.store_dir);
+	if (cmdline->set_pidfile)
+		strcpy(cfg->pidfile, cmdline->overrides.pidfile);
+	if (cmdline->set_level)
+		cfg->log_level = cmdline->overrides.log_level;
+	if (cmdline->set_syslog)
+		cfg->syslog = cmdline->overrides.syslog;
+	else if (!cmdline->foreground)
+		cfg->syslog = true;
+	return 0;
+}
+
+static void syslog_sink(enum vr_log_level level, const char *msg, void *opaque)
+{
+	static const int prio[] = {
+		[VR_LOG_ERR] = LOG_ERR, [VR_LOG_WARN] = LOG_WARNING,
+		[VR_LOG_INFO] = LOG_INFO, [VR_LOG_DEBUG] = LOG_DEBUG,
+	};
+
+	syslog(prio[level], "%s", msg);
+}
+
+static void apply_logging(const struct config *cfg)
+{
+	vr_log_set_level(cfg->log_level);
+	if (cfg->syslog) {
+		closelog();
+		openlog("xen-rpmb-backend", LOG_PID, LOG_DAEMON);
+		vr_log_set_sink(syslog_sink, NULL);
+	} else {
+		vr_log_set_sink(NULL, NULL);
+	}
+}
+
+void daemon_reload(struct daemon *d)
+{
+	struct config cfg;
+
+	if (load_config(&cfg, d->config_path, cmdline->config_given)) {
+		log_err("SIGHUP: keeping the old configuration");
+		return;
+	}
+	d->cfg = cfg;
+	apply_logging(&d->cfg);
+	log_info("configuration reloaded; it applies to new devices");
+}
+
+static int write_pidfile(const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+static int open_xen(struct daemon *d)
+{
+	unsigned int len;
+	char *domid;
+
+	d->xs = xs_open(0);
+	if (!d->xs) {
+		log_err("cannot connect to xenstore: %m");
+		return -1;
+	}
+	domid = xs_read(d->xs, XBT_NULL, "domid", &len);
+	d->self_domid = domid ? (unsigned int)strtoul(domid, NULL, 10) : 0;
+	free(domid);
+	snprintf(d->root, sizeof(d->root), "/local/domain/%u/backend/virtio",
+		 d->self_domid);
+	d->xce = xenevtchn_open(NULL, 0);
+	d->xdm = xendevicemodel_open(NULL, 0);
+	d->xfm = xenforeignmemory_open(NULL, 0);
+	d->xgt = xengnttab_open(NULL, 0);
+	if (!d->xce || !d->xdm || !d->xfm || !d->xgt) {
+		log_err("cannot open the Xen interfaces (evtchn, devicemodel, foreignmemory, gnttab): %m");
+		return -1;
+	}
+	return 0;
+}
+
+static void close_xen(struct daemon *d)
+{
+	if (d->xgt)
+		xengnttab_close(d->xgt);
+	if (d->xfm)
+		xenforeignmemory_close(d->xfm);
+	if (d->xdm)
+		xendevicemodel_close(d->xdm);
+	if (d->xce)
+		xenevtchn_close(d->xce);
+	if (d->xs)
+		xs_close(d->xs);
+}
+
+int main(int argc, char **argv)
+{
+	static struct options opts;
+	static struct daemon d;
+	int ret = 1;
+
+	if (parse_options(argc, argv, &opts))
+		return 2;
+	cmdline = &opts;
+	d.config_path = opts.config_path;
+	if (load_config(&d.cfg, d.config_path, opts.config_given))
+		return 1;
+	if (!opts.foreground && daemon(0, 0)) {
+		perror("xen-rpmb-backend: daemon");
+		return 1;
+	}
+	apply_logging(&d.cfg);
+	if (mkdir(d.cfg.store_dir, 0700) && errno != EEXIST) {
+		log_err("cannot create %s: %m", d.cfg.store_dir);
+		return 1;
+	}
+	if (d.cfg.pidfile[0] && write_pidfile(d.cfg.pidfile)) {
+		log_err("cannot write %s: %m", d.cfg.pidfile);
+		return 1;
+	}
+	log_info("xen-rpmb-backend %s starting, stores in %s", XEN_RPMB_VERSION,
+		 d.cfg.store_dir);
+	if (!open_xen(&d) && !daemon_run(&d))
+		ret = 0;
+	close_xen(&d);
+	if (d.cfg.pidfile[0])
+		unlink(d.cfg.pidfile);
+	log_info("stopped");
+	return ret;
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "parse.h"
+#include "xs-keys.h"
+
+#define DOMID_MAX	0x7fef	/* DOMID_FIRST_RESERVED - 1 */
+
+static int parse_component(const char **p, unsigned int max, unsigned int *out)
+{
+	char buf[16];
+	size_t n = strcspn(*p, "/");
+	uint64_t v;
+
+	if (!n || n >= sizeof(buf))
+		return -ENOENT;
+	memcpy(buf, *p, n);
+	buf[n] = '\0';
+	/* Directory names are plain decimal; "0x10" or "010" are not ours. */
+	if ((buf[0] == '0' && n > 1) || strspn(buf, "0123456789") != n ||
+	    parse_u64(buf, max, &v))
+		return -ENOENT;
+	*out = (unsigned int)v;
+	*p += n;
+	return 0;
+}
+
+int xs_parse_device_path(const char *path, const char *root,
+			 unsigned int *frontend, unsigned int *devid)
+{
+	size_t rlen = strlen(root);
+	const char *p = path;
+
+	if (strncmp(p, root, rlen) || p[rlen] != '/')
+		return -ENOENT;
+	p += rlen + 1;
+	if (parse_component(&p, DOMID_MAX, frontend))
+		return -ENOENT;
+	if (*p != '/')
+		return -ENOENT;
+	p++;
+	if (parse_component(&p, INT32_MAX, devid))
+		return -ENOENT;
+	return (*p == '\0' || *p == '/') ? 0 : -ENOENT;
+}
+
+int vdev_parse_base(const char *s, uint64_t *base, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (!s || parse_u64(s, UINT64_MAX, &v)) {
+		snprintf(err, errlen, "base '%s' is not a number", s ? s : "");
+		return -EINVAL;
+	}
+	if (v < VIRTIO_MMIO_BASE_FIRST ||
+	    v + VIRTIO_MMIO_DEV_SIZE > VIRTIO_MMIO_BASE_FIRST + VIRTIO_MMIO_AREA_SIZE ||
+	    v % VIRTIO_MMIO_DEV_SIZE) {
+		snprintf(err, errlen,
+			 "base %#" PRIx64 " is not a virtio-mmio slot (%#llx..%#llx, %#x apart)",
+			 v, VIRTIO_MMIO_BASE_FIRST,
+			 VIRTIO_MMIO_BASE_FIRST + VIRTIO_MMIO_AREA_SIZE - 1,
+			 VIRTIO_MMIO_DEV_SIZE);
+		return -EINVAL;
+	}
+	*base = v;
+	return 0;
+}
+
+int vdev_parse_irq(const char *s, unsigned int *irq, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (!s || parse_u64(s, UINT32_MAX, &v)) {
+		snprintf(err, errlen, "irq '%s' is not a number", s ? s : "");
+		return -EINVAL;
+	}
+	if (v < VIRTIO_MMIO_SPI_FIRST || v > VIRTIO_MMIO_SPI_LAST) {
+		snprintf(err, errlen, "irq %" PRIu64 " is not a virtio SPI (%d..%d)",
+			 v, VIRTIO_MMIO_SPI_FIRST, VIRTIO_MMIO_SPI_LAST);
+		return -EINVAL;
+	}
+	*irq = (unsigned int)v;
+	return 0;
+}
+
+int vdev_parse_grant_usage(const char *s, bool *grants, char *err,
+			   size_t errlen)
+{
+	if (s && !strcmp(s, "1")) {
+		*grants = true;
+		return 0;
+	}
+	if (s && !strcmp(s, "0")) {
+		*grants = false;
+		return 0;
+	}
+	snprintf(err, errlen, "grant_usage '%s' is not 0 or 1", s ? s : "");
+	return -EINVAL;
+}
+
+int vdev_check_transport(const char *s, char *err, size_t errlen)
+{
+	if (s && !strcmp(s, "mmio"))
+		return 0;
+	snprintf(err, errlen, "transport '%s' is not mmio", s ? s : "");
+	return -EINVAL;
+}
+
+enum xenbus_state xs_parse_state(const char *s)
+{
+	uint64_t v;
+
+	if (!s || parse_u64(s, XB_CLOSED, &v))
+		return XB_UNKNOWN;
+	return (enum xenbus_state)v;
+}

@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The RPMB store: one SQLite database per device, in WAL mode with
+ * synchronous=FULL, so a write's data and counter land in one transaction
+ * that is durable (one WAL append + one fsync) before we return.
+ *
+ * Schema (application_id STORE_APP_ID, user_version STORE_VERSION):
+ *   meta(id = 1, capacity, max_wr_cnt, max_rd_cnt, key BLOB NULL,
+ *        write_counter)
+ *   blocks(addr INTEGER PRIMARY KEY, data BLOB)   -- absent rows read as 0
+ *
+ * The whole data area (at most 16 MiB) is also kept in memory, updated
+ * only after a commit succeeded, so reads never touch SQLite.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
+#include "rpmb-store.h"
+
+#define STORE_APP_ID	0x52504d42	/* "RPMB" */
+#define STORE_VERSION	1
+#define SQLITE_MAGIC	"SQLite format 3"
+
+struct rpmb_store {
+	char *path;
+	char *vfs;
+	int lock_fd;
+	sqlite3 *db;
+	sqlite3_stmt *put_block;
+	sqlite3_stmt *set_counter;
+	struct rpmb_store_info info;
+	uint8_t key[RPMB_KEY_SIZE];
+	uint8_t *data;
+	size_t data_size;
+	char errmsg[320];
+};
+
+static const char schema_sql[] =
+	"CREATE TABLE meta(id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" capacity INTEGER NOT NULL, max_wr_cnt INTEGER NOT NULL,"
+	" max_rd_cnt INTEGER NOT NULL, key BLOB,"
+	" write_counter INTEGER NOT NULL);"
+	"CREATE TABLE blocks(addr INTEGER PRIMARY KEY, data BLOB NOT NULL);";
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int errno_from_sqlite(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EPROTO;
+	default:
+		return -EIO;
+	}
+}
+
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+static bool params_valid(const struct rpmb_store_params *p)
+{
+	return p->capacity >= 1 && p->capacity <= RPMB_CAPACITY_MAX &&
+	       p->max_wr_cnt <= 255 && p->max_rd_cnt <= 255;
+}
+
+/* A file of ours starts with SQLite's magic and carries our application id. */
+static int check_header(const char *path, char *err, size_t errlen)
+{
+	uint8_t hdr[100];
+	uint32_t app_id;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	n = pread(fd, hdr, sizeof(hdr), 0);
+	close(fd);
+	if (n != (ssize_t)sizeof(hdr) || memcmp(hdr, SQLITE_MAGIC, 16)) {
+		set_err(err, errlen, "%s: not an RPMB store", path);
+		return -EPROTO;
+	}
+	app_id = (uint32_t)hdr[68] << 24 | (uint32_t)hdr[69] << 16 |
+		 (uint32_t)hdr[70] << 8 | hdr[71];
+	if (app_id != STORE_APP_ID) {
+		set_err(err, errlen, "%s: not an RPMB store (a foreign SQLite file)",
+			path);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *dir = strdup(path), *slash;
+	int fd, ret = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return ret;
+}
+
+static int init_new_db(const char *tmp, const struct rpmb_store_params *p,
+		       const char *vfs)
+{
+	char sql[256];
+	sqlite3 *db;
+	int rc;
+
+	rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, vfs);
+	if (rc == SQLITE_OK) {
+		snprintf(sql, sizeof(sql),
+			 "PRAGMA application_id=%d; PRAGMA user_version=%d;"
+			 "PRAGMA synchronous=FULL;", STORE_APP_ID, STORE_VERSION);
+		rc = exec_sql(db, sql);
+	}
+	if (rc == SQLITE_OK)
+		rc = exec_sql(db, "BEGIN");
+	if (rc == SQLITE_OK)
+		rc = exec_sql(db, schema_sql);
+	if (rc == SQLITE_OK) {
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO meta VALUES(1, %u, %u, %u, NULL, 0)",
+			 p->capacity,
+			 p->max_wr_cnt ? p->max_wr_cnt : RPMB_DEFAULT_MAX_WR_CNT,
+			 p->max_rd_cnt ? p->max_rd_cnt : RPMB_DEFAULT_MAX_RD_CNT);
+		rc = exec_sql(db, sql);
+	}
+	if (rc == SQLITE_OK)
+		rc = exec_sql(db, "COMMIT");
+	/* WAL mode is recorded in the file; closing checkpoints it. */
+	if (rc == SQLITE_OK)
+		rc = exec_sql(db, "PRAGMA journal_mode=WAL");
+	if (sqlite3_close(db) != SQLITE_OK && rc == SQLITE_OK)
+		rc = SQLITE_IOERR;
+	return rc == SQLITE_OK ? 0 : errno_from_sqlite(rc);
+}
+
+/*
+ * A store is built under a temporary name and linked into place, so a
+ * crash during creation never leaves a half-made store behind, and an
+ * existing one is never replaced.
+ */
+static int create_store(const char *path, const struct rpmb_store_params *p,
+			const char *vfs, char *err, size_t errlen)
+{
+	size_t len = strlen(path) + 16;
+	char *tmp = malloc(len);
+	int fd, ret;
+
+	if (!tmp)
+		return -ENOMEM;
+	snprintf(tmp, len, "%s.new-XXXXXX", path);
+	fd = mkstemp(tmp);	/* 0600 */
+	if (fd < 0) {
+		ret = -errno;
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		free(tmp);
+		return ret;
+	}
+	close(fd);
+	ret = init_new_db(tmp, p, vfs);
+	if (!ret) {
+		fd = open(tmp, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd))
+			ret = -EIO;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!ret && link(tmp, path))
+		ret = -errno;
+	if (ret)
+		set_err(err, errlen, "%s: cannot create: %s", path,
+			strerror(-ret));
+	unlink(tmp);
+	free(tmp);
+	if (!ret)
+		ret = fsync_dir_of(path);
+	return ret;
+}
+
+static int lock_file(struct rpmb_store *st, char *err, size_t errlen)
+{
+	st->lock_fd = open(st->path, O_RDWR | O_CLOEXEC);
+	if (st->lock_fd < 0) {
+		set_err(err, errlen, "%s: %s", st->path, strerror(errno));
+		return -errno;
+	}
+	if (flock(st->lock_fd, LOCK_EX | LOCK_NB)) {
+		int ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		set_err(err, errlen, "%s: %s", st->path,
+			ret == -EBUSY ? "in use by another process" :
+			strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static void close_db(struct rpmb_store *st)
+{
+	sqlite3_finalize(st->put_block);
+	sqlite3_finalize(st->set_counter);
+	st->put_block = NULL;
+	st->set_counter = NULL;
+	if (st->db)
+		sqlite3_close(st->db);
+	st->db = NULL;
+}
+
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int64(s, 0);
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE) {
+			rc = SQLITE_CORRUPT;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static bool quick_check_ok(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	bool ok = false;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &s, NULL) != SQLITE_OK)
+		return false;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		ok = !strcmp((const char *)sqlite3_column_text(s, 0), "ok");
+	sqlite3_finalize(s);
+	return ok;
+}
+
+static int load_meta(struct rpmb_store *st)
+{
+	sqlite3_stmt *s;
+	int64_t cap, wr, rd, ctr;
+	int rc, ret = -EPROTO;
+
+	rc = sqlite3_prepare_v2(st->db,
+		"SELECT capacity, max_wr_cnt, max_rd_cnt, key, write_counter"
+		" FROM meta WHERE id = 1", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return -EPROTO;
+	if (sqlite3_step(s) != SQLITE_ROW)
+		goto out;
+	cap = sqlite3_column_int64(s, 0);
+	wr = sqlite3_column_int64(s, 1);
+	rd = sqlite3_column_int64(s, 2);
+	ctr = sqlite3_column_int64(s, 4);
+	if (cap < 1 || cap > RPMB_CAPACITY_MAX || wr < 1 || wr > 255 ||
+	    rd < 1 || rd > 255 || ctr < 0 || ctr > RPMB_COUNTER_MAX)
+		goto out;
+	st->info.capacity = (unsigned int)cap;
+	st->info.max_wr_cnt = (unsigned int)wr;
+	st->info.max_rd_cnt = (unsigned int)rd;
+	st->info.write_counter = (uint32_t)ctr;
+	st->info.key_programmed = false;
+	if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
+		if (sqlite3_column_bytes(s, 3) != RPMB_KEY_SIZE)
+			goto out;
+		memcpy(st->key, sqlite3_column_blob(s, 3), RPMB_KEY_SIZE);
+		st->info.key_programmed = true;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+static int load_blocks(struct rpmb_store *st)
+{
+	size_t size = (size_t)st->info.capacity * RPMB_CAPACITY_UNIT;
+	size_t nblocks = size / RPMB_BLOCK_SIZE;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!st->data) {
+		st->data = calloc(1, size);
+		if (!st->data)
+			return -ENOMEM;
+		st->data_size = size;
+	} else {
+		memset(st->data, 0, st->data_size);
+	}
+	if (sqlite3_prepare_v2(st->db, "SELECT addr, data FROM blocks", -1,
+			       &s, NULL) != SQLITE_OK)
+		return -EPROTO;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t addr = sqlite3_column_int64(s, 0);
+
+		if (addr < 0 || (uint64_t)addr >= nblocks ||
+		    sqlite3_column_bytes(s, 1) != RPMB_BLOCK_SIZE)
+			break;
+		memcpy(st->data + addr * RPMB_BLOCK_SIZE,
+		       sqlite3_column_blob(s, 1), RPMB_BLOCK_SIZE);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -EPROTO;
+}
+
+static int open_db(struct rpmb_store *st, char *err, size_t errlen)
+{
+	int64_t app_id = 0, version = 0;
+	int rc, ret;
+
+	rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE, st->vfs);
+	if (rc != SQLITE_OK) {
+		set_err(err, errlen, "%s: %s", st->path, sqlite3_errstr(rc));
+		return errno_from_sqlite(rc);
+	}
+	/*
+	 * EXCLUSIVE locking keeps the WAL index in our memory (no -shm file)
+	 * and keeps other processes out even if they ignore our flock.
+	 */
+	rc = exec_sql(st->db, "PRAGMA locking_mode=EXCLUSIVE;"
+			      "PRAGMA synchronous=FULL;"
+			      "PRAGMA secure_delete=ON;");
+	if (rc == SQLITE_OK)
+		rc = query_int(st->db, "PRAGMA application_id", &app_id);
+	if (rc == SQLITE_OK)
+		rc = query_int(st->db, "PRAGMA user_version", &version);
+	if (rc != SQLITE_OK || app_id != STORE_APP_ID ||
+	    version != STORE_VERSION || !quick_check_ok(st->db)) {
+		set_err(err, errlen, "%s: corrupt or unsupported RPMB store",
+			st->path);
+		return -EPROTO;
+	}
+	ret = load_meta(st);
+	if (!ret)
+		ret = load_blocks(st);
+	if (ret) {
+		set_err(err, errlen, "%s: corrupt RPMB store", st->path);
+		return ret;
+	}
+	rc = sqlite3_prepare_v3(st->db,
+		"INSERT OR REPLACE INTO blocks(addr, data) VALUES(?, ?)", -1,
+		SQLITE_PREPARE_PERSISTENT, &st->put_block, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v3(st->db,
+			"UPDATE meta SET write_counter = ? WHERE id = 1", -1,
+			SQLITE_PREPARE_PERSISTENT, &st->set_counter, NULL);
+	if (rc != SQLITE_OK) {
+		set_err(err, errlen, "%s: %s", st->path, sqlite3_errstr(rc));
+		return errno_from_sqlite(rc);
+	}
+	return 0;
+}
+
+int rpmb_store_open_vfs(const char *path, enum rpmb_store_open_mode mode,
+			const struct rpmb_store_params *params, const char *vfs,
+			struct rpmb_store **out, char *err, size_t errlen)
+{
+	struct rpmb_store *st;
+	bool exists = access(path, F_OK) == 0;
+	int ret;
+
+	*out = NULL;
+	if (mode == RPMB_STORE_OPEN_EXISTING && !exists) {
+		set_err(err, errlen, "%s: no such store", path);
+		return -ENOENT;
+	}
+	if (mode == RPMB_STORE_CREATE_NEW && exists) {
+		set_err(err, errlen, "%s: already exists", path);
+		return -EEXIST;
+	}
+	if (!exists) {
+		if (!params || !params_valid(params)) {
+			set_err(err, errlen, "%s: invalid store parameters", path);
+			return -EINVAL;
+		}
+		ret = create_store(path, params, vfs, err, errlen);
+		if (ret && !(ret == -EEXIST && mode == RPMB_STORE_OPEN_OR_CREATE))
+			return ret;
+	}
+	ret = check_header(path, err, errlen);
+	if (ret)
+		return ret;
+
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->lock_fd = -1;
+	st->path = strdup(path);
+	st->vfs = vfs ? strdup(vfs) : NULL;
+	if (!st->path || (vfs && !st->vfs))
+		ret = -ENOMEM;
+	else
+		ret = lock_file(st, err, errlen);
+	if (!ret)
+		ret = open_db(st, err, errlen);
+	if (ret) {
+		rpmb_store_close(st);
+		return ret;
+	}
+	*out = st;
+	return 0;
+}
+
+int rpmb_store_open(const char *path, enum rpmb_store_open_mode mode,
+		    const struct rpmb_store_params *params,
+		    struct rpmb_store **out, char *err, size_t errlen)
+{
+	return rpmb_store_open_vfs(path, mode, params, NULL, out, err, errlen);
+}
+
+void rpmb_store_close(struct rpmb_store *st)
+{
+	if (!st)
+		return;
+	close_db(st);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	OPENSSL_cleanse(st->key, sizeof(st->key));
+	free(st->data);
+	free(st->path);
+	free(st->vfs);
+	free(st);
+}
+
+void rpmb_store_get_info(const struct rpmb_store *st,
+			 struct rpmb_store_info *info)
+{
+	*info = st->info;
+}
+
+int rpmb_store_get_key(const struct rpmb_store *st, uint8_t key[RPMB_KEY_SIZE])
+{
+	if (!st->info.key_programmed)
+		return -ENOKEY;
+	memcpy(key, st->key, RPMB_KEY_SIZE);
+	return 0;
+}
+
+const char *rpmb_store_last_error(const struct rpmb_store *st)
+{
+	return st->errmsg;
+}
+
+/*
+ * After a failed commit the connection is closed and reopened. Why: with
+ * WAL, a commit whose fsync failed may already have put valid frames in
+ * the -wal file. SQLite ignores them while this connection lives (its
+ * WAL index never advanced), but a later recovery could replay them.
+ * Closing checkpoints only the frames the index knows and deletes the
+ * WAL, so the failed write is gone for good; reopening then reloads
+ * exactly what is on disk. Should even that fail (the disk is gone),
+ * the store stays unusable rather than guess.
+ */
+static int recover_after_failure(struct rpmb_store *st)
+{
+	char err[256];
+	int ret;
+
+	close_db(st);
+	ret = open_db(st, err, sizeof(err));
+	if (ret) {
+		close_db(st);
+		snprintf(st->errmsg, sizeof(st->errmsg), "reopen failed: %s", err);
+	}
+	return ret;
+}
+
+static int fail(struct rpmb_store *st, const char *what, int rc)
+{
+	snprintf(st->errmsg, sizeof(st->errmsg), "%s: %s: %s", st->path, what,
+		 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+	if (st->db)
+		exec_sql(st->db, "ROLLBACK");
+	recover_after_failure(st);
+	return errno_from_sqlite(rc);
+}
+
+static int check_range(struct rpmb_store *st, unsigned int addr,
+		       unsigned int count)
+{
+	uint64_t nblocks = (uint64_t)st->info.capacity * RPMB_BLOCKS_PER_UNIT;
+
+	if (!count || count > 255 || (uint64_t)addr + count > nblocks) {
+		snprintf(st->errmsg, sizeof(st->errmsg),
+			 "blocks %u+%u outside the store", addr, count);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int rpmb_store_read(struct rpmb_store *st, unsigned int addr,
+		    unsigned int count, uint8_t *out)
+{
+	int ret = check_range(st, addr, count);
+
+	if (ret)
+		return ret;
+	if (!st->db)
+		return -EIO;
+	memcpy(out, st->data + (size_t)addr * RPMB_BLOCK_SIZE,
+	       (size_t)count * RPMB_BLOCK_SIZE);
+	return 0;
+}
+
+static int put_block(struct rpmb_store *st, unsigned int addr,
+		     const uint8_t *data)
+{
+	int rc;
+
+	sqlite3_reset(st->put_block);
+	sqlite3_bind_int64(st->put_block, 1, addr);
+	sqlite3_bind_blob(st->put_block, 2, data, RPMB_BLOCK_SIZE, SQLITE_STATIC);
+	rc = sqlite3_step(st->put_block);
+	sqlite3_reset(st->put_block);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int rpmb_store_write(struct rpmb_store *st, unsigned int addr,
+		     unsigned int count, const uint8_t *data,
+		     uint32_t new_counter)
+{
+	int rc, ret = check_range(st, addr, count);
+
+	if (ret)
+		return ret;
+	if (!st->db)
+		return -EIO;
+	rc = exec_sql(st->db, "BEGIN IMMEDIATE");
+	if (rc != SQLITE_OK)
+		return fail(st, "begin", rc);
+	for (unsigned int i = 0; i < count; i++) {
+		rc = put_block(st, addr + i, data + (size_t)i * RPMB_BLOCK_SIZE);
+		if (rc != SQLITE_OK)
+			return fail(st, "write block", rc);
+	}
+	sqlite3_reset(st->set_counter);
+	sqlite3_bind_int64(st->set_counter, 1, new_counter);
+	rc = sqlite3_step(st->set_counter);
+	sqlite3_reset(st->set_counter);
+	if (rc != SQLITE_DONE)
+		return fail(st, "write counter", rc);
+	rc = exec_sql(st->db, "COMMIT");
+	if (rc != SQLITE_OK)
+		return fail(st, "commit", rc);
+	memcpy(st->data + (size_t)addr * RPMB_BLOCK_SIZE, data,
+	       (size_t)count * RPMB_BLOCK_SIZE);
+	st->info.write_counter = new_counter;
+	return 0;
+}
+
+int rpmb_store_program_key(struct rpmb_store *st,
+			   const uint8_t key[RPMB_KEY_SIZE])
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (st->info.key_programmed)
+		return -EEXIST;
+	if (!st->db)
+		return -EIO;
+	rc = sqlite3_prepare_v2(st->db,
+		"UPDATE meta SET key = ? WHERE id = 1 AND key IS NULL", -1, &s,
+		NULL);
+	if (rc != SQLITE_OK)
+		return fail(st, "program key", rc);
+	sqlite3_bind_blob(s, 1, key, RPMB_KEY_SIZE, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	/* Autocommit: done means committed and synced. */
+	if (rc != SQLITE_DONE)
+		return fail(st, "program key", rc);
+	memcpy(st->key, key, RPMB_KEY_SIZE);
+	st->info.key_programmed = true;
+	return 0;
+}
