@@ -46,8 +46,9 @@ endif
 SYSROOT ?=
 ifneq ($(SYSROOT),)
 SYSROOT_TRIPLET ?= aarch64-linux-gnu
-export PKG_CONFIG_SYSROOT_DIR := $(SYSROOT)
-export PKG_CONFIG_LIBDIR := $(SYSROOT)/usr/lib/$(SYSROOT_TRIPLET)/pkgconfig:$(SYSROOT)/usr/share/pkgconfig
+# Passed on the command line: make 4.3 does not export to $(shell).
+PKG_ENV := PKG_CONFIG_SYSROOT_DIR=$(SYSROOT) \
+	   PKG_CONFIG_LIBDIR=$(SYSROOT)/usr/lib/$(SYSROOT_TRIPLET)/pkgconfig:$(SYSROOT)/usr/share/pkgconfig
 SYSROOT_CFLAGS := -isystem $(SYSROOT)/usr/include/$(SYSROOT_TRIPLET)
 SYSROOT_LDFLAGS := -Wl,-rpath-link,$(SYSROOT)/usr/lib/$(SYSROOT_TRIPLET) \
 		   -Wl,-rpath-link,$(SYSROOT)/lib/$(SYSROOT_TRIPLET)
@@ -64,8 +65,8 @@ XEN_PKGS := xenstore xenevtchn xengnttab xendevicemodel xenforeignmemory \
 	    xentoollog
 TEST_PKGS := cmocka
 
-pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
-pkg_libs = $(shell $(PKG_CONFIG) --libs $(1))
+pkg_cflags = $(shell $(PKG_ENV) $(PKG_CONFIG) --cflags $(1))
+pkg_libs = $(shell $(PKG_ENV) $(PKG_CONFIG) --libs $(1))
 
 ALL_CFLAGS = $(BASE_CFLAGS) $(call pkg_cflags,$(COMMON_PKGS)) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_FLAGS) $(SYSROOT_LDFLAGS) $(LDFLAGS)
