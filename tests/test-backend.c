@@ -16,7 +16,7 @@
 
 #include "../backend/config.h"
 #include "../backend/gaddr.h"
-#include "../backend/parse.h"
+#include "parse.h"
 #include "../backend/store-name.h"
 #include "../backend/xs-keys.h"
 

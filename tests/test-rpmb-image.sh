@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# rpmb-image: create, info, export, exec, and its refusals (missing,
+# locked, corrupt, foreign files), which must change nothing.
+set -euo pipefail
+
+BUILD=${BUILD:-build}
+IMG="$BUILD/rpmb-image"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fails=0
+
+check() {	# check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then
+		echo "ok: $what"
+	else
+		echo "FAIL: $what"
+		fails=$((fails + 1))
+	fi
+}
+
+refuses() {	# refuses PATTERN COMMAND...: non-zero exit, message matches
+	local pattern=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		return 1
+	fi
+	grep -q -- "$pattern" <<<"$out"
+}
+
+# The KAT file's requests, replayed one process at a time.
+kat_req() { awk -v n="$1" '$1 == n { print $3 }' tests/kat/rpmb-kat.txt | xxd -r -p; }
+kat_resp() { awk -v n="$1" '$1 == n { print $4 }' tests/kat/rpmb-kat.txt; }
+kat_room() { awk -v n="$1" '$1 == n { print $2 }' tests/kat/rpmb-kat.txt; }
+
+s="$dir/a.rpmb"
+check "create" "$IMG" create --capacity 128K "$s"
+check "created 0600" test "$(stat -c %a "$s")" = 600
+check "no second create" refuses "already exists" "$IMG" create --capacity 128K "$s"
+check "info, fresh" bash -c "'$IMG' info '$s' | grep -q 'key: not programmed'"
+check "bad capacity refused" refuses "not a capacity" "$IMG" create --capacity 100K "$dir/b.rpmb"
+check "too big refused" refuses "not a capacity" "$IMG" create --capacity 32M "$dir/b.rpmb"
+check "no file left by refusals" test ! -e "$dir/b.rpmb"
+check "max counts" "$IMG" create --capacity 1M --max-wr-cnt 2 --max-rd-cnt 255 "$dir/c.rpmb"
+check "info shows max counts" bash -c "'$IMG' info '$dir/c.rpmb' | grep -q 'max-wr-cnt: 2'"
+
+for step in counter-before-key program-key counter write-1 write-3 read-3 \
+	    write-forged write-replayed read-count-0; do
+	got=$(kat_req "$step" | "$IMG" exec --resp-frames "$(kat_room "$step")" "$s" |
+	      xxd -p | tr -d '\n')
+	[ -n "$got" ] || got=-
+	check "exec $step matches the vector" test "$got" = "$(kat_resp "$step")"
+done
+check "info after writes" bash -c "'$IMG' info '$s' | grep -q 'write-counter: 2'"
+check "info shows key programmed" bash -c "'$IMG' info '$s' | grep -q 'key: programmed'"
+check "info never prints the key" bash -c "! '$IMG' info '$s' | grep -qi 'd3eb3ec3'"
+
+check "export" "$IMG" export "$s" "$dir/data.bin"
+check "export size" test "$(stat -c %s "$dir/data.bin")" = 131072
+want=$(kat_req write-1 | head -c 484 | tail -c 256 | xxd -p | tr -d '\n')
+got=$(dd if="$dir/data.bin" bs=256 skip=5 count=1 status=none | xxd -p | tr -d '\n')
+check "exported block 5 holds the written data" test "$got" = "$want"
+check "export refuses to overwrite" refuses "File exists" "$IMG" export "$s" "$dir/data.bin"
+
+check "exec rejects a partial frame" refuses "whole 512-byte frames" \
+	bash -c "head -c 100 /dev/zero | '$IMG' exec '$s'"
+
+check "missing store" refuses "no such store" "$IMG" info "$dir/none.rpmb"
+head -c 8192 /dev/urandom >"$dir/random.bin"
+sum=$(sha256sum <"$dir/random.bin")
+check "foreign file" refuses "not an RPMB store" "$IMG" info "$dir/random.bin"
+check "foreign file unchanged" test "$(sha256sum <"$dir/random.bin")" = "$sum"
+sqlite3 "$dir/other.db" "CREATE TABLE t(x); INSERT INTO t VALUES(1);" 2>/dev/null ||
+	python3 -c "import sqlite3; c=sqlite3.connect('$dir/other.db'); c.execute('CREATE TABLE t(x)'); c.commit()"
+sum=$(sha256sum <"$dir/other.db")
+check "other SQLite file" refuses "foreign SQLite" "$IMG" info "$dir/other.db"
+check "other SQLite file unchanged" test "$(sha256sum <"$dir/other.db")" = "$sum"
+
+cp "$s" "$dir/corrupt.rpmb"
+# Trash the b-tree page after the header page.
+head -c 512 /dev/urandom | dd of="$dir/corrupt.rpmb" bs=1 seek=4096 conv=notrunc status=none
+check "corrupt store" refuses "corrupt" "$IMG" info "$dir/corrupt.rpmb"
+
+# A store held by another process is refused, and left alone.
+exec 9<"$s"
+flock -x 9
+sum=$(sha256sum <"$s")
+check "locked store" refuses "in use by another process" "$IMG" info "$s"
+check "locked store unchanged" test "$(sha256sum <"$s")" = "$sum"
+exec 9<&-
+
+[ "$fails" -eq 0 ]

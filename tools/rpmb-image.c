@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rpmb-image: create and inspect RPMB stores, and run one request
+ * against a store exactly as the device would answer it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "parse.h"
+#include "rpmb-store.h"
+#include "rpmb.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: rpmb-image COMMAND [OPTION]... PATH\n"
+		"\n"
+		"  create --capacity SIZE [--max-wr-cnt N] [--max-rd-cnt N] PATH\n"
+		"        new store; SIZE is 128K..16M in 128K steps (or a count\n"
+		"        of 128 KiB units, 1..128); N is 1..255 (default %d)\n"
+		"  info PATH\n"
+		"        capacity, limits, whether a key is programmed, counter\n"
+		"  export PATH FILE\n"
+		"        write the raw data area (capacity bytes) to FILE\n"
+		"  exec [--resp-frames N] PATH\n"
+		"        read one request (512-byte frames) on stdin, write the\n"
+		"        response frames to stdout as the device would; N is the\n"
+		"        room for the response (default: block_count for\n"
+		"        DATA_READ, 1 otherwise)\n",
+		RPMB_DEFAULT_MAX_WR_CNT);
+}
+
+static int open_existing(const char *path, struct rpmb_store **st)
+{
+	char err[512];
+	int ret = rpmb_store_open(path, RPMB_STORE_OPEN_EXISTING, NULL, st, err,
+				  sizeof(err));
+
+	if (ret)
+		fprintf(stderr, "rpmb-image: %s\n", err);
+	return ret;
+}
+
+static int parse_count(const char *s, unsigned int *out)
+{
+	uint64_t v;
+
+	if (parse_u64(s, 255, &v) || !v) {
+		fprintf(stderr, "rpmb-image: '%s' is not a block count 1..255\n", s);
+		return -1;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "capacity", required_argument, NULL, 'c' },
+		{ "max-wr-cnt", required_argument, NULL, 'w' },
+		{ "max-rd-cnt", required_argument, NULL, 'r' },
+		{ 0 }
+	};
+	struct rpmb_store_params p = { 0 };
+	struct rpmb_store *st;
+	char err[512];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:w:r:", opts, NULL)) != -1) {
+		if (c == 'c' && parse_capacity(optarg, &p.capacity)) {
+			fprintf(stderr, "rpmb-image: '%s' is not a capacity (128K..16M in 128K steps)\n",
+				optarg);
+			return 2;
+		}
+		if ((c == 'w' && parse_count(optarg, &p.max_wr_cnt)) ||
+		    (c == 'r' && parse_count(optarg, &p.max_rd_cnt)) || c == '?')
+			return 2;
+	}
+	if (!p.capacity || optind + 1 != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (rpmb_store_open(argv[optind], RPMB_STORE_CREATE_NEW, &p, &st, err,
+			    sizeof(err))) {
+		fprintf(stderr, "rpmb-image: %s\n", err);
+		return 1;
+	}
+	rpmb_store_close(st);
+	return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	struct rpmb_store_info info;
+	struct rpmb_store *st;
+
+	if (argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (open_existing(argv[1], &st))
+		return 1;
+	rpmb_store_get_info(st, &info);
+	printf("capacity: %u KiB (%u units of 128 KiB, %u blocks)\n",
+	       info.capacity * 128, info.capacity,
+	       info.capacity * RPMB_BLOCKS_PER_UNIT);
+	printf("max-wr-cnt: %u\nmax-rd-cnt: %u\n", info.max_wr_cnt,
+	       info.max_rd_cnt);
+	printf("key: %s\n", info.key_programmed ? "programmed" : "not programmed");
+	printf("write-counter: %u%s\n", info.write_counter,
+	       info.write_counter == RPMB_COUNTER_MAX ? " (expired)" : "");
+	rpmb_store_close(st);
+	return 0;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	uint8_t buf[255 * RPMB_BLOCK_SIZE];
+	struct rpmb_store_info info;
+	struct rpmb_store *st;
+	unsigned int nblocks, addr, n;
+	FILE *out;
+	int ret = 0;
+
+	if (argc != 3) {
+		usage(stderr);
+		return 2;
+	}
+	if (open_existing(argv[1], &st))
+		return 1;
+	out = fopen(argv[2], "wbx");
+	if (!out) {
+		fprintf(stderr, "rpmb-image: %s: %s\n", argv[2], strerror(errno));
+		rpmb_store_close(st);
+		return 1;
+	}
+	rpmb_store_get_info(st, &info);
+	nblocks = info.capacity * RPMB_BLOCKS_PER_UNIT;
+	for (addr = 0; addr < nblocks && !ret; addr += n) {
+		n = nblocks - addr < 255 ? nblocks - addr : 255;
+		if (rpmb_store_read(st, addr, n, buf) ||
+		    fwrite(buf, RPMB_BLOCK_SIZE, n, out) != n)
+			ret = 1;
+	}
+	if (fclose(out) || ret) {
+		fprintf(stderr, "rpmb-image: %s: write failed\n", argv[2]);
+		unlink(argv[2]);
+		ret = 1;
+	}
+	rpmb_store_close(st);
+	return ret;
+}
+
+static size_t read_request(struct rpmb_frame *req, size_t max, int *bad)
+{
+	size_t n = fread(req, 1, max * RPMB_FRAME_SIZE + 1, stdin);
+
+	*bad = !n || n % RPMB_FRAME_SIZE || n > max * RPMB_FRAME_SIZE;
+	return n / RPMB_FRAME_SIZE;
+}
+
+static int cmd_exec(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "resp-frames", required_argument, NULL, 'n' },
+		{ 0 }
+	};
+	unsigned int resp_frames = 0;
+	struct rpmb_frame *req = NULL, *resp = NULL;
+	struct rpmb_store *st;
+	struct rpmb_dev *dev;
+	size_t nreq, nresp, max_req = 0;
+	int c, bad, ret = 1;
+
+	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1)
+		if (c != 'n' || parse_count(optarg, &resp_frames))
+			return 2;
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (open_existing(argv[optind], &st))
+		return 1;
+	dev = rpmb_dev_new(st);
+	if (!dev)
+		goto out;
+	max_req = rpmb_dev_max_req_frames(dev);
+	req = calloc(max_req + 1, sizeof(*req));
+	resp = calloc(255, sizeof(*resp));
+	if (!req || !resp)
+		goto out;
+	nreq = read_request(req, max_req, &bad);
+	if (bad) {
+		fprintf(stderr, "rpmb-image: stdin must hold 1..%zu whole 512-byte frames\n",
+			max_req);
+		goto out;
+	}
+	if (!resp_frames)
+		resp_frames = rpmb_frame_req_resp(req) == RPMB_REQ_DATA_READ &&
+			      rpmb_frame_block_count(req) ?
+			      rpmb_frame_block_count(req) : 1;
+	nresp = rpmb_dev_process(dev, req, nreq, resp, resp_frames);
+	if (fwrite(resp, RPMB_FRAME_SIZE, nresp, stdout) != nresp ||
+	    fflush(stdout)) {
+		fprintf(stderr, "rpmb-image: cannot write the response\n");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (req)
+		explicit_bzero(req, (max_req + 1) * sizeof(*req));
+	free(req);
+	free(resp);
+	rpmb_dev_free(dev);
+	rpmb_store_close(st);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	vr_log_set_level(VR_LOG_WARN);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "create"))
+		return cmd_create(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "info"))
+		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "export"))
+		return cmd_export(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "exec"))
+		return cmd_exec(argc - 1, argv + 1);
+	fprintf(stderr, "rpmb-image: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
