@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# End-to-end test of xen-rpmb against a real Xen: boots Xen 4.17 (built
+# with ioreq server support) and a Debian dom0 on an emulated Arm64 machine
+# under QEMU, runs tests/e2e/scenarios.sh in dom0 (guests with a
+# virtio-rpmb device, served by xen-rpmb-backend), and checks the results
+# reported on the serial console. See tests/e2e/README.md.
+#
+#   bash tests/e2e/run.sh            (as root; from anywhere)
+#
+# Environment:
+#   XEN_RPMB_E2E_CACHE   cache of downloads and builds (/var/cache/xen-rpmb-e2e)
+#   E2E_OUT              logs and images of this run (<repo>/build-e2e)
+#   E2E_TIMEOUT          wall-clock limit of the QEMU stage in s (900)
+#   E2E_ONLY             scenario names to run (space separated; default all)
+#   E2E_ALLOW_SKIP=1     do not fail on skipped scenarios (daemon or guest
+#                        program not built yet)
+#   E2E_VERBOSE=1        show every guest console in the console log
+#   E2E_NO_DAEMON=1      do not build the project: infrastructure check only
+#   E2E_GUEST_BUILD=PATH guest build hook instead of tests/e2e/guest/build.sh
+#   E2E_DAEMON=PATH      use this arm64 daemon instead of building the project
+#   XEN_RPMB_BACKEND_ARGS  daemon arguments in dom0
+set -euo pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$E2E_DIR/../.." && pwd)
+CACHE=${XEN_RPMB_E2E_CACHE:-/var/cache/xen-rpmb-e2e}
+RUN_DIR=${E2E_OUT:-$REPO/build-e2e}
+E2E_TIMEOUT=${E2E_TIMEOUT:-900}
+BACKEND_ARGS=${XEN_RPMB_BACKEND_ARGS:---foreground --stderr --log-level debug --store-dir /var/lib/xen-rpmb}
+
+# shellcheck source=lib/common.sh
+. "$E2E_DIR/lib/common.sh"
+. "$E2E_DIR/lib/xen.sh"
+. "$E2E_DIR/lib/kernel.sh"
+. "$E2E_DIR/lib/rootfs.sh"
+. "$E2E_DIR/lib/assemble.sh"
+. "$E2E_DIR/lib/qemu.sh"
+
+main() {
+	local t_start=$SECONDS t_qemu rc=0
+	mkdir -p "$CACHE" "$RUN_DIR"
+	trap kill_qemu EXIT
+	trap 'exit 130' INT TERM
+
+	install_host_deps
+	build_xen
+	build_guest_kernel
+	prepare_roots
+	build_project
+	build_guest_program
+	assemble_domu_initrd
+	assemble_dom0_initrd
+	log "prepared in $((SECONDS - t_start)) s; booting Xen under QEMU (limit $E2E_TIMEOUT s)"
+
+	t_qemu=$SECONDS
+	run_qemu "$RUN_DIR/console.log" || rc=$?
+	log "QEMU stage took $((SECONDS - t_qemu)) s (exit $rc); total $((SECONDS - t_start)) s"
+	evaluate_console "$RUN_DIR/console.log" "$rc"
+}
+
+main "$@"
