@@ -60,7 +60,8 @@ static uint32_t handle_chain(struct virtio_rpmb *vr, struct virtqueue *vq,
 		resp_cap = vr->max_resp_frames;
 	nresp = rpmb_dev_process(vr->rpmb, vr->req, nreq, vr->resp, resp_cap);
 	/* A PROGRAM_KEY request carries the key in clear. */
-	explicit_bzero(vr->req, nreq * RPMB_FRAME_SIZE);
+	if (rpmb_frame_req_resp(vr->req) == RPMB_REQ_PROGRAM_KEY)
+		explicit_bzero(vr->req, nreq * RPMB_FRAME_SIZE);
 	if (!nresp)
 		return 0;
 	if (vq_scatter(vq, chain, vr->resp, nresp * RPMB_FRAME_SIZE)) {

@@ -5,6 +5,8 @@ Seeds are well-formed inputs that reach deep states quickly: a full
 driver bring-up for fuzz-mmio, valid direct and indirect chains for
 fuzz-vring. Run from the repository root: tests/fuzz/make-seeds.py
 """
+import hashlib
+import hmac
 import os
 import struct
 
@@ -65,6 +67,39 @@ def vring_seeds():
     return {"direct": direct, "three": chain3, "indirect": ind}
 
 
+KEY = bytes.fromhex(
+    "D3EB3EC36E334C9F988CE2C0B85954610D2BCF8664844DF2AB56E6C61BB701E4")
+
+
+def rpmb_frame(req, addr=0, count=0, counter=0, data=b""):
+    f = bytearray(512)
+    f[228:228 + len(data)] = data
+    struct.pack_into(">IHHHH", f, 500, counter, addr, count, 0, req)
+    return f
+
+
+def rpmb_sign(frames):
+    h = hmac.new(KEY, digestmod=hashlib.sha256)
+    for f in frames:
+        h.update(bytes(f[228:]))
+    frames[-1][196:228] = h.digest()
+    return frames
+
+
+def rpmb_seeds():
+    """First byte: response room; then frames (the fuzzer's store has KEY)."""
+    seqs = {
+        "counter": [rpmb_frame(2, count=1)],
+        "read4": [rpmb_frame(4, addr=3, count=4)],
+        "write2": rpmb_sign([rpmb_frame(3, 8, 2, 0, b"a" * 256),
+                             rpmb_frame(3, 8, 2, 0, b"b" * 256)]) +
+                  [rpmb_frame(5, count=1)],
+        "result": [rpmb_frame(5, count=1)],
+    }
+    return {name: bytes([4]) + b"".join(bytes(f) for f in frames)
+            for name, frames in seqs.items()}
+
+
 def write(dirname, name, blob):
     os.makedirs(dirname, exist_ok=True)
     with open(os.path.join(dirname, name), "wb") as f:
@@ -76,6 +111,8 @@ def main():
     write(os.path.join(root, "fuzz-mmio"), "probe", mmio_probe_seed())
     for name, blob in vring_seeds().items():
         write(os.path.join(root, "fuzz-vring"), name, blob)
+    for name, blob in rpmb_seeds().items():
+        write(os.path.join(root, "fuzz-rpmb-frames"), name, blob)
 
 
 if __name__ == "__main__":
