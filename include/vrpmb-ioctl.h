@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (GPL-2.0 OR MIT) */
+/*
+ * ABI between the test guest's virtio-rpmb driver (tests/e2e/guest) and
+ * rpmb-guest: one ioctl sends one request sequence as one descriptor
+ * chain and waits for the device's answer.
+ */
+#ifndef VRPMB_IOCTL_H
+#define VRPMB_IOCTL_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <linux/ioctl.h>
+#include <linux/types.h>
+#endif
+
+#define VRPMB_FRAME_SIZE	512
+#define VRPMB_MAX_FRAMES	256
+
+/* Put all request frames in one descriptor (default: one per frame). */
+#define VRPMB_XFER_ONE_SG	(1u << 0)
+
+struct vrpmb_xfer {
+	__u64 req;		/* user pointer: nreq frames */
+	__u64 resp;		/* user pointer: room for nresp frames */
+	__u32 nreq;
+	__u32 nresp;
+	__u32 flags;
+	__u32 used;		/* out: bytes the device wrote */
+};
+
+struct vrpmb_info {
+	__u8 capacity;		/* config space, as read by the driver */
+	__u8 max_wr_cnt;
+	__u8 max_rd_cnt;
+	__u8 pad[5];
+	__u64 notifies;		/* queue notifications the driver sent */
+	__u64 interrupts;	/* used-buffer callbacks it received */
+};
+
+#define VRPMB_IOC_XFER	_IOWR('R', 0x40, struct vrpmb_xfer)
+#define VRPMB_IOC_INFO	_IOR('R', 0x41, struct vrpmb_info)
+
+#endif /* VRPMB_IOCTL_H */
