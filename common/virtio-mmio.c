@@ -59,6 +59,30 @@ void virtio_mmio_signal_used(struct virtio_mmio *vm)
 	raise_isr(vm, VIRTIO_MMIO_INT_VRING);
 }
 
+void virtio_mmio_serve_queue(struct virtio_mmio *vm, struct virtqueue *vq,
+			     struct vq_chain *chain, virtio_chain_fn handle,
+			     void *dev)
+{
+	bool more;
+
+	do {
+		bool pushed = false;
+		int ret;
+
+		while ((ret = vq_pop(vq, chain)) != 0) {
+			if (ret == -EPROTO) {
+				virtio_mmio_needs_reset(vm);
+				return;
+			}
+			vq_push(vq, chain->head, ret > 0 ? handle(dev, vq, chain) : 0);
+			pushed = true;
+		}
+		more = false;
+		if (pushed && vq_finish_batch(vq, &more))
+			virtio_mmio_signal_used(vm);
+	} while (more);
+}
+
 void virtio_mmio_needs_reset(struct virtio_mmio *vm)
 {
 	if (vm->status & VIRTIO_STATUS_NEEDS_RESET)

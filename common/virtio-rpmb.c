@@ -40,9 +40,10 @@ static void rpmb_get_config(void *dev, uint8_t *config)
 }
 
 /* Returns the number of bytes written to the guest's response buffers. */
-static uint32_t handle_chain(struct virtio_rpmb *vr, struct virtqueue *vq,
+static uint32_t handle_chain(void *dev, struct virtqueue *vq,
 			     const struct vq_chain *chain)
 {
+	struct virtio_rpmb *vr = dev;
 	size_t nreq, resp_cap, nresp;
 
 	if (!chain->readable_len || chain->readable_len % RPMB_FRAME_SIZE ||
@@ -76,27 +77,8 @@ static void rpmb_queue_notify(void *dev, struct virtio_mmio *vm,
 			      struct virtqueue *vq)
 {
 	struct virtio_rpmb *vr = dev;
-	bool more, pushed = false;
-	int ret;
 
-	do {
-		while ((ret = vq_pop(vq, &vr->chain)) != 0) {
-			uint32_t len = 0;
-
-			if (ret == -EPROTO) {
-				virtio_mmio_needs_reset(vm);
-				return;
-			}
-			if (ret > 0)
-				len = handle_chain(vr, vq, &vr->chain);
-			vq_push(vq, vr->chain.head, len);
-			pushed = true;
-		}
-		more = false;
-		if (pushed && vq_finish_batch(vq, &more))
-			virtio_mmio_signal_used(vm);
-		pushed = false;
-	} while (more);
+	virtio_mmio_serve_queue(vm, vq, &vr->chain, handle_chain, vr);
 }
 
 static const struct virtio_dev_ops rpmb_ops = {

@@ -482,7 +482,16 @@ static void usage(void)
 		"                            hostile register and ring traffic\n");
 }
 
-int main(int argc, char **argv)
+struct options {
+	const char *dev, *key;
+	uint32_t flags;
+	unsigned long counter, ops, seed, iterations;
+	unsigned long long base;
+};
+
+/* Options may come before or after the command: getopt runs twice. */
+static int parse_options(int argc, char **argv, const char *optstring,
+			 struct options *o)
 {
 	static const struct option opts[] = {
 		{ "dev", required_argument, NULL, 'd' },
@@ -495,57 +504,64 @@ int main(int argc, char **argv)
 		{ "iterations", required_argument, NULL, 'i' },
 		{ 0 }
 	};
-	/* OP-TEE's public test key, so runs are reproducible. */
-	const char *key = "D3EB3EC36E334C9F988CE2C0B85954610D2BCF8664844DF2AB56E6C61BB701E4";
-	const char *dev = "/dev/vrpmb0", *cmd;
-	unsigned long counter = 0, ops = 200, seed = 1, iterations = 2000;
-	unsigned long long base = 0;
-	static struct guest g;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dev = optarg; break;
-		case 'k': key = optarg; break;
-		case '1': g.flags |= VRPMB_XFER_ONE_SG; break;
-		case 'c': counter = strtoul(optarg, NULL, 0); break;
-		case 'o': ops = strtoul(optarg, NULL, 0); break;
-		case 'b': base = strtoull(optarg, NULL, 0); break;
-		case 's': seed = strtoul(optarg, NULL, 0); break;
-		case 'i': iterations = strtoul(optarg, NULL, 0); break;
-		default: usage(); return 2;
+		case 'd': o->dev = optarg; break;
+		case 'k': o->key = optarg; break;
+		case '1': o->flags |= VRPMB_XFER_ONE_SG; break;
+		case 'c': o->counter = strtoul(optarg, NULL, 0); break;
+		case 'o': o->ops = strtoul(optarg, NULL, 0); break;
+		case 'b': o->base = strtoull(optarg, NULL, 0); break;
+		case 's': o->seed = strtoul(optarg, NULL, 0); break;
+		case 'i': o->iterations = strtoul(optarg, NULL, 0); break;
+		default: return -1;
 		}
 	}
-	if (optind >= argc || parse_key(key, g.key)) {
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {
+		.dev = "/dev/vrpmb0",
+		/* OP-TEE's public test key, so runs are reproducible. */
+		.key = "D3EB3EC36E334C9F988CE2C0B85954610D2BCF8664844DF2AB56E6C61BB701E4",
+		.ops = 200, .seed = 1, .iterations = 2000,
+	};
+	static struct guest g;
+	const char *cmd;
+
+	if (parse_options(argc, argv, "+", &o) || optind >= argc) {
 		usage();
 		return 2;
 	}
 	cmd = argv[optind++];
-	/* Options may also follow the command. */
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': counter = strtoul(optarg, NULL, 0); break;
-		case 'o': ops = strtoul(optarg, NULL, 0); break;
-		case 'b': base = strtoull(optarg, NULL, 0); break;
-		case 's': seed = strtoul(optarg, NULL, 0); break;
-		case 'i': iterations = strtoul(optarg, NULL, 0); break;
-		default: usage(); return 2;
-		}
+	if (parse_options(argc, argv, "", &o) || parse_key(o.key, g.key)) {
+		usage();
+		return 2;
 	}
+	g.flags = o.flags;
 	srand((unsigned int)time(NULL));
 	if (!strcmp(cmd, "garbage"))
-		return base ? cmd_garbage(base, (unsigned int)seed,
-					  (unsigned int)iterations) : 2;
-	if (open_dev(&g, dev))
+		return o.base ? cmd_garbage(o.base, (unsigned int)o.seed,
+					    (unsigned int)o.iterations) : 2;
+	if (strcmp(cmd, "test") && strcmp(cmd, "check-state") &&
+	    strcmp(cmd, "fresh") && strcmp(cmd, "bench")) {
+		usage();
+		return 2;
+	}
+	if (open_dev(&g, o.dev))
 		return 1;
 	if (!strcmp(cmd, "test"))
 		return cmd_test(&g);
 	if (!strcmp(cmd, "check-state"))
-		return cmd_check_state(&g, (uint32_t)counter);
+		return cmd_check_state(&g, (uint32_t)o.counter);
 	if (!strcmp(cmd, "fresh"))
 		return cmd_fresh(&g);
-	if (!strcmp(cmd, "bench") && ops)
-		return cmd_bench(&g, (unsigned int)ops);
+	if (!strcmp(cmd, "bench") && o.ops)
+		return cmd_bench(&g, (unsigned int)o.ops);
 	usage();
 	return 2;
 }

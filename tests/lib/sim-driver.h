@@ -61,6 +61,8 @@ struct sim_driver {
 	unsigned long kicks;
 	/* Leave avail->used_event alone (tests that set it themselves). */
 	bool manual_used_event;
+	/* Publish without notifying (the caller kicks, e.g. to time it). */
+	bool no_kick;
 };
 
 enum sim_split {

@@ -13,17 +13,18 @@ static void echo_get_config(void *dev, uint8_t *config)
 	config[3] = 0x44;
 }
 
-static uint32_t echo_chain(struct sim_echo *e, struct virtqueue *vq)
+static uint32_t echo_chain(void *dev, struct virtqueue *vq,
+			   const struct vq_chain *chain)
 {
-	uint32_t n = e->chain.readable_len;
+	struct sim_echo *e = dev;
+	uint32_t n = chain->readable_len;
 
-	if (n > sizeof(e->buf) || n > e->chain.writable_len)
-		n = e->chain.writable_len < sizeof(e->buf) ?
-		    e->chain.writable_len : sizeof(e->buf);
-	if (n > e->chain.readable_len)
-		n = e->chain.readable_len;
-	if (vq_gather(vq, &e->chain, e->buf, n) ||
-	    vq_scatter(vq, &e->chain, e->buf, n))
+	e->chains++;
+	if (n > chain->writable_len)
+		n = chain->writable_len;
+	if (n > sizeof(e->buf))
+		n = sizeof(e->buf);
+	if (vq_gather(vq, chain, e->buf, n) || vq_scatter(vq, chain, e->buf, n))
 		return 0;
 	return n;
 }
@@ -31,31 +32,13 @@ static uint32_t echo_chain(struct sim_echo *e, struct virtqueue *vq)
 static void echo_notify(void *dev, struct virtio_mmio *vm, struct virtqueue *vq)
 {
 	struct sim_echo *e = dev;
-	bool more, pushed = false;
-	int ret;
+	unsigned long before = e->chains;
+	uint16_t used_before = vq->used_idx;
 
-	do {
-		while ((ret = vq_pop(vq, &e->chain)) != 0) {
-			uint32_t len = 0;
-
-			if (ret == -EPROTO) {
-				virtio_mmio_needs_reset(vm);
-				return;
-			}
-			if (ret > 0) {
-				len = echo_chain(e, vq);
-				e->chains++;
-			} else {
-				e->bad_chains++;
-			}
-			vq_push(vq, e->chain.head, len);
-			pushed = true;
-		}
-		more = false;
-		if (pushed && vq_finish_batch(vq, &more))
-			virtio_mmio_signal_used(vm);
-		pushed = false;
-	} while (more);
+	virtio_mmio_serve_queue(vm, vq, &e->chain, echo_chain, e);
+	/* Completions that never reached echo_chain were malformed. */
+	e->bad_chains += (uint16_t)(vq->used_idx - used_before) -
+			 (e->chains - before);
 }
 
 static void echo_reset(void *dev)
