@@ -30,7 +30,6 @@
 #define STORE_APP_ID	0x52504d42	/* "RPMB" */
 #define STORE_VERSION	1
 #define SQLITE_MAGIC	"SQLite format 3"
-#define WAL_CHECKPOINT_PAGES "64"
 
 struct rpmb_store {
 	char *path;
@@ -368,12 +367,12 @@ static int open_db(struct rpmb_store *st, char *err, size_t errlen)
 	/*
 	 * EXCLUSIVE locking keeps the WAL index in our memory (no -shm file)
 	 * and keeps other processes out even if they ignore our flock.
-	 * A small WAL that is checkpointed often is rewritten in place rather
-	 * than grown, so a commit's fsync carries no file-size change.
+	 * SQLite's default checkpoint interval (1000 pages) keeps checkpoint
+	 * fsyncs rare; after the first one the WAL is rewritten in place, so
+	 * a commit's fsync carries no file-size change.
 	 */
 	rc = exec_sql(st->db, "PRAGMA locking_mode=EXCLUSIVE;"
-			      "PRAGMA synchronous=FULL;"
-			      "PRAGMA wal_autocheckpoint=" WAL_CHECKPOINT_PAGES ";");
+			      "PRAGMA synchronous=FULL;");
 	if (rc == SQLITE_OK)
 		rc = query_int(st->db, "PRAGMA application_id", &app_id);
 	if (rc == SQLITE_OK)
@@ -392,7 +391,8 @@ static int open_db(struct rpmb_store *st, char *err, size_t errlen)
 		return ret;
 	}
 	rc = sqlite3_prepare_v3(st->db,
-		"INSERT OR REPLACE INTO blocks(addr, data) VALUES(?, ?)", -1,
+		"INSERT INTO blocks(addr, data) VALUES(?, ?)"
+		" ON CONFLICT(addr) DO UPDATE SET data = excluded.data", -1,
 		SQLITE_PREPARE_PERSISTENT, &st->put_block, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v3(st->db,
