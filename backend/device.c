@@ -243,12 +243,46 @@ static void device_evaluate(struct daemon *d, unsigned int fe,
 		device_setup(d, dir, fe, devid, state);
 }
 
+/*
+ * Removing a whole frontend directory fires one event for the directory
+ * itself, none for the devices in it: look at each of ours there.
+ */
+static void evaluate_frontend(struct daemon *d, unsigned int fe)
+{
+	for (struct guest *g = d->guests; g; g = g->next) {
+		if (g->domid != fe)
+			continue;
+		for (struct device *dev = g->devices, *next; dev; dev = next) {
+			char *type = xs_read_key(d, dev->path, "type");
+
+			next = dev->next;
+			if (!type) {
+				/* The last device's teardown frees the guest too. */
+				bool last = g->devices == dev && !dev->next;
+
+				device_teardown(dev, false);
+				if (last)
+					return;
+			}
+			free(type);
+		}
+		return;
+	}
+}
+
 void devices_on_watch(struct daemon *d, const char *path)
 {
 	unsigned int fe, devid;
+	char probe[160];
 
-	if (!xs_parse_device_path(path, d->root, &fe, &devid))
+	if (!xs_parse_device_path(path, d->root, &fe, &devid)) {
 		device_evaluate(d, fe, devid);
+		return;
+	}
+	/* "<root>/<fe>": check it as if it were "<root>/<fe>/0". */
+	snprintf(probe, sizeof(probe), "%s/0", path);
+	if (!xs_parse_device_path(probe, d->root, &fe, &devid))
+		evaluate_frontend(d, fe);
 }
 
 static bool parse_dir_number(const char *s, unsigned int *out)
