@@ -100,6 +100,8 @@ FUZZ ?= 1
 .PHONY: all check unit-tests bench fuzz fuzz-run e2e install clean \
 	tests benches
 .DELETE_ON_ERROR:
+# Keep test and tool objects: removing them only costs rebuilds.
+.SECONDARY:
 
 all: $(LIBCOMMON) $(if $(wildcard backend/main.c),$(DAEMON)) $(TOOLS)
 
