@@ -156,8 +156,8 @@ static uint64_t read_config(struct virtio_mmio *vm, uint64_t off,
 	uint8_t config[CONFIG_MAX] = { 0 };
 	uint64_t value = 0;
 
-	if (size > 4 || (off & (size - 1)) ||
-	    off + size > vm->ops->config_size) {
+	if (!size || size > 4 || (off & (size - 1)) ||
+	    off >= vm->ops->config_size || size > vm->ops->config_size - off) {
 		log_guest("%s: bad config read, offset %#llx size %u",
 			  vm->name, (unsigned long long)off, size);
 		return 0;
