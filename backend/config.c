@@ -15,6 +15,8 @@ void config_defaults(struct config *cfg)
 	cfg->capacity = CONFIG_DEFAULT_CAPACITY;
 	cfg->store_key = STORE_KEY_NAME;
 	cfg->log_level = VR_LOG_INFO;
+	snprintf(cfg->lock_file, sizeof(cfg->lock_file), "%s",
+		 CONFIG_DEFAULT_LOCK_FILE);
 }
 
 static int set_string(char *dst, const char *value, char *err, size_t errlen)
@@ -26,6 +28,16 @@ static int set_string(char *dst, const char *value, char *err, size_t errlen)
 	}
 	strcpy(dst, value);
 	return 0;
+}
+
+static int set_path(char *dst, const char *value, char *err, size_t errlen)
+{
+	/* Relative paths would depend on the daemon's cwd, which is "/". */
+	if (value[0] != '/') {
+		snprintf(err, errlen, "'%s' is not an absolute path", value);
+		return -EINVAL;
+	}
+	return set_string(dst, value, err, errlen);
 }
 
 static int set_count(unsigned int *dst, const char *value, char *err,
@@ -94,9 +106,11 @@ int config_set(struct config *cfg, const char *key, const char *value,
 	int level;
 
 	if (!strcmp(key, "store-dir"))
-		return set_string(cfg->store_dir, value, err, errlen);
+		return set_path(cfg->store_dir, value, err, errlen);
 	if (!strcmp(key, "pidfile"))
-		return set_string(cfg->pidfile, value, err, errlen);
+		return set_path(cfg->pidfile, value, err, errlen);
+	if (!strcmp(key, "lock-file"))
+		return set_path(cfg->lock_file, value, err, errlen);
 	if (!strcmp(key, "capacity"))
 		return set_capacity(&cfg->capacity, value, err, errlen);
 	if (!strcmp(key, "max-wr-cnt"))
@@ -127,9 +141,15 @@ int config_set(struct config *cfg, const char *key, const char *value,
 	if (!strcmp(key, "log")) {
 		if (!strcmp(value, "syslog") || !strcmp(value, "stderr")) {
 			cfg->syslog = value[0] == 's' && value[1] == 'y';
+			cfg->log_file[0] = '\0';
 			return 0;
 		}
-		snprintf(err, errlen, "log must be 'stderr' or 'syslog'");
+		if (value[0] == '/') {
+			cfg->syslog = false;
+			return set_path(cfg->log_file, value, err, errlen);
+		}
+		snprintf(err, errlen,
+			 "log must be 'stderr', 'syslog' or an absolute file name");
 		return -EINVAL;
 	}
 	snprintf(err, errlen, "unknown key '%s'", key);

@@ -5,8 +5,9 @@
  *
  * File format: "key = value" lines, '#' comments. Keys:
  *   store-dir, capacity, max-wr-cnt, max-rd-cnt, store-key (name|uuid),
- *   log-level (err|warn|info|debug), log (stderr|syslog), pidfile,
- *   guest.<identity>.capacity   (per-guest override)
+ *   log-level (err|warn|info|debug), log (stderr|syslog|/absolute/file),
+ *   pidfile, lock-file,
+ *   guest.<name-or-uuid>.capacity   (per-guest override)
  */
 #ifndef BACKEND_CONFIG_H
 #define BACKEND_CONFIG_H
@@ -22,6 +23,8 @@
 #define CONFIG_DEFAULT_CAPACITY	8	/* 1 MiB */
 #define CONFIG_MAX_OVERRIDES	64
 #define CONFIG_STR_MAX		256
+/* One daemon per domain: two would fight over the same xenstore nodes. */
+#define CONFIG_DEFAULT_LOCK_FILE "/run/xen-rpmb-backend.lock"
 
 struct guest_override {
 	char identity[CONFIG_STR_MAX];
@@ -37,6 +40,8 @@ struct config {
 	enum store_key store_key;
 	enum vr_log_level log_level;
 	bool syslog;
+	char log_file[CONFIG_STR_MAX];	/* non-empty: log there (wins) */
+	char lock_file[CONFIG_STR_MAX];
 	unsigned int noverrides;
 	struct guest_override overrides[CONFIG_MAX_OVERRIDES];
 };
@@ -55,7 +60,10 @@ int config_set(struct config *cfg, const char *key, const char *value,
 int config_load(struct config *cfg, const char *path, bool optional,
 		char *err, size_t errlen);
 
-/* The capacity (128 KiB units) a guest's stores are created with. */
+/*
+ * The capacity (128 KiB units) a guest's stores are created with: the
+ * override for @identity (a name or a UUID), else the default.
+ */
 unsigned int config_capacity_for(const struct config *cfg,
 				 const char *identity);
 

@@ -8,19 +8,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
+#include "parse.h"
 
 struct options {
 	const char *config_path;
 	bool config_given;
 	bool foreground;
 	struct config overrides;	/* set only where the flag was given */
-	bool set_store_dir, set_pidfile, set_level, set_syslog;
+	bool set_store_dir, set_pidfile, set_level, set_log, set_lock;
 };
 
 static void usage(FILE *out)
@@ -35,11 +38,14 @@ static void usage(FILE *out)
 		"  -l, --log-level LVL   err, warn, info or debug\n"
 		"      --syslog          log to syslog (default when daemonised)\n"
 		"      --stderr          log to stderr\n"
+		"      --log-file FILE   log to FILE (reopened on SIGHUP)\n"
+		"      --lock-file FILE  single-instance lock (default %s)\n"
 		"  -h, --help            show this help and exit\n"
 		"  -V, --version         show the version and exit\n\n"
 		"Signals: SIGTERM/SIGINT stop cleanly, SIGHUP re-reads the config\n"
 		"and reopens the log. See xen-rpmb-backend(8).\n",
-		CONFIG_DEFAULT_PATH, CONFIG_DEFAULT_STORE_DIR);
+		CONFIG_DEFAULT_PATH, CONFIG_DEFAULT_STORE_DIR,
+		CONFIG_DEFAULT_LOCK_FILE);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -52,6 +58,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "stderr", no_argument, NULL, 'E' },
+		{ "log-file", required_argument, NULL, 'L' },
+		{ "lock-file", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -86,8 +94,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'S':
 		case 'E':
-			o->overrides.syslog = c == 'S';
-			o->set_syslog = true;
+			ret = config_set(&o->overrides, "log",
+					 c == 'S' ? "syslog" : "stderr", err,
+					 sizeof(err));
+			o->set_log = true;
+			break;
+		case 'L':
+			ret = config_set(&o->overrides, "log", optarg, err, sizeof(err));
+			o->set_log = true;
+			break;
+		case 'K':
+			ret = config_set(&o->overrides, "lock-file", optarg, err,
+					 sizeof(err));
+			o->set_lock = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -130,10 +149,15 @@ static int load_config(struct config *cfg, const char *path, bool must_exist)
 		strcpy(cfg->pidfile, cmdline->overrides.pidfile);
 	if (cmdline->set_level)
 		cfg->log_level = cmdline->overrides.log_level;
-	if (cmdline->set_syslog)
+	if (cmdline->set_lock)
+		strcpy(cfg->lock_file, cmdline->overrides.lock_file);
+	if (cmdline->set_log) {
 		cfg->syslog = cmdline->overrides.syslog;
-	else if (!cmdline->foreground)
+		strcpy(cfg->log_file, cmdline->overrides.log_file);
+	} else if (!cmdline->foreground && !cfg->log_file[0]) {
+		/* A daemon has no stderr worth writing to. */
 		cfg->syslog = true;
+	}
 	return 0;
 }
 
@@ -147,10 +171,52 @@ static void syslog_sink(enum vr_log_level level, const char *msg, void *opaque)
 	syslog(prio[level], "%s", msg);
 }
 
+static int log_fd = -1;
+
+static void file_sink(enum vr_log_level level, const char *msg, void *opaque)
+{
+	static const char *const names[] = {
+		[VR_LOG_ERR] = "error", [VR_LOG_WARN] = "warning",
+		[VR_LOG_INFO] = "info", [VR_LOG_DEBUG] = "debug",
+	};
+	char stamp[32] = "";
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (localtime_r(&ts.tv_sec, &tm))
+		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
+	/* One write per line (O_APPEND): lines never interleave. */
+	dprintf(log_fd, "%s.%03ld [%ld] %s: %s\n", stamp, ts.tv_nsec / 1000000,
+		(long)getpid(), names[level], msg);
+}
+
+/* SIGHUP reopens the file, so logrotate can move it away. */
+static int open_log_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		return -1;
+	if (log_fd >= 0)
+		close(log_fd);
+	log_fd = fd;
+	return 0;
+}
+
 static void apply_logging(const struct config *cfg)
 {
 	vr_log_set_level(cfg->log_level);
-	if (cfg->syslog) {
+	if (cfg->log_file[0]) {
+		closelog();
+		if (open_log_file(cfg->log_file)) {
+			vr_log_set_sink(NULL, NULL);
+			log_err("cannot open log file %s: %m; logging to stderr",
+				cfg->log_file);
+			return;
+		}
+		vr_log_set_sink(file_sink, NULL);
+	} else if (cfg->syslog) {
 		closelog();
 		openlog("xen-rpmb-backend", LOG_PID, LOG_DAEMON);
 		vr_log_set_sink(syslog_sink, NULL);
@@ -164,12 +230,46 @@ void daemon_reload(struct daemon *d)
 	struct config cfg;
 
 	if (load_config(&cfg, d->config_path, cmdline->config_given)) {
+		apply_logging(&d->cfg);		/* still reopen the log */
 		log_err("SIGHUP: keeping the old configuration");
 		return;
 	}
+	/* Fixed for the life of the process: it holds one and wrote the other. */
+	if (strcmp(cfg.lock_file, d->cfg.lock_file) ||
+	    strcmp(cfg.pidfile, d->cfg.pidfile))
+		log_warn("SIGHUP: lock-file and pidfile changes need a restart");
+	strcpy(cfg.lock_file, d->cfg.lock_file);
+	strcpy(cfg.pidfile, d->cfg.pidfile);
 	d->cfg = cfg;
 	apply_logging(&d->cfg);
+	if (mkdir(d->cfg.store_dir, 0700) && errno != EEXIST)
+		log_err("cannot create %s: %m", d->cfg.store_dir);
 	log_info("configuration reloaded; it applies to new devices");
+}
+
+/*
+ * Two daemons in one domain would both serve the same device nodes, and
+ * the second would take the first's ioreq servers for stale ones. The
+ * lock lives as long as the process (the kernel drops it on any exit).
+ */
+static int take_lock(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		log_err("cannot open lock file %s: %m", path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno == EWOULDBLOCK)
+			log_err("another xen-rpmb-backend is running (%s is locked)",
+				path);
+		else
+			log_err("cannot lock %s: %m", path);
+		close(fd);
+		return -1;
+	}
+	return fd;	/* kept open, never closed */
 }
 
 static int write_pidfile(const char *path)
@@ -193,24 +293,34 @@ static int open_xen(struct daemon *d)
 	unsigned int len;
 	char *domid;
 
+	uint64_t id;
+
 	d->xs = xs_open(0);
 	if (!d->xs) {
 		log_err("cannot connect to xenstore: %m");
 		return -1;
 	}
+	/* Relative path: our own /local/domain/<self>/domid, also in a domU. */
 	domid = xs_read(d->xs, XBT_NULL, "domid", &len);
-	d->self_domid = domid ? (unsigned int)strtoul(domid, NULL, 10) : 0;
+	if (!domid || parse_u64(domid, 0x7fef, &id)) {
+		log_err("cannot read this domain's id from xenstore ('domid'): %s",
+			domid ? "malformed" : strerror(errno));
+		free(domid);
+		return -1;
+	}
 	free(domid);
+	d->self_domid = (unsigned int)id;
 	snprintf(d->root, sizeof(d->root), "/local/domain/%u/backend/virtio",
 		 d->self_domid);
-	d->xce = xenevtchn_open(NULL, 0);
 	d->xdm = xendevicemodel_open(NULL, 0);
 	d->xfm = xenforeignmemory_open(NULL, 0);
 	d->xgt = xengnttab_open(NULL, 0);
-	if (!d->xce || !d->xdm || !d->xfm || !d->xgt) {
-		log_err("cannot open the Xen interfaces (evtchn, devicemodel, foreignmemory, gnttab): %m");
+	if (!d->xdm || !d->xfm || !d->xgt) {
+		log_err("cannot open the Xen interfaces (devicemodel, foreignmemory, gnttab): %m");
 		return -1;
 	}
+	log_info("domain %u, %s", d->self_domid,
+		 d->self_domid ? "driver domain" : "dom0");
 	return 0;
 }
 
@@ -222,8 +332,6 @@ static void close_xen(struct daemon *d)
 		xenforeignmemory_close(d->xfm);
 	if (d->xdm)
 		xendevicemodel_close(d->xdm);
-	if (d->xce)
-		xenevtchn_close(d->xce);
 	if (d->xs)
 		xs_close(d->xs);
 }
@@ -245,6 +353,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	apply_logging(&d.cfg);
+	if (take_lock(d.cfg.lock_file) < 0)
+		return 1;
 	if (mkdir(d.cfg.store_dir, 0700) && errno != EEXIST) {
 		log_err("cannot create %s: %m", d.cfg.store_dir);
 		return 1;

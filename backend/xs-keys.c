@@ -73,8 +73,10 @@ int vdev_parse_irq(const char *s, unsigned int *irq, char *err, size_t errlen)
 {
 	uint64_t v;
 
-	if (!s || parse_u64(s, UINT32_MAX, &v)) {
-		snprintf(err, errlen, "irq '%s' is not a number", s ? s : "");
+	/* libxl writes it in decimal; "033" would be octal to strtoull. */
+	if (!s || strspn(s, "0123456789") != strlen(s) || (s[0] == '0' && s[1]) ||
+	    parse_u64(s, UINT32_MAX, &v)) {
+		snprintf(err, errlen, "irq '%s' is not a decimal number", s ? s : "");
 		return -EINVAL;
 	}
 	if (v < VIRTIO_MMIO_SPI_FIRST || v > VIRTIO_MMIO_SPI_LAST) {
@@ -116,4 +118,16 @@ enum xenbus_state xs_parse_state(const char *s)
 	if (!s || parse_u64(s, XB_CLOSED, &v))
 		return XB_UNKNOWN;
 	return (enum xenbus_state)v;
+}
+
+int vdev_parse_ioservid(const char *s, uint16_t *id)
+{
+	uint64_t v;
+
+	/* Plain decimal only, as we write it. */
+	if (!s || strspn(s, "0123456789") != strlen(s) ||
+	    (s[0] == '0' && s[1]) || parse_u64(s, UINT16_MAX, &v))
+		return -EINVAL;
+	*id = (uint16_t)v;
+	return 0;
 }

@@ -20,7 +20,12 @@
 
 #define VIRTIO_RPMB_TYPE	"virtio,device1c"	/* 28 in hex */
 
-/* public/arch-arm.h (guarded by __XEN_TOOLS__ there). */
+/*
+ * public/arch-arm.h: GUEST_VIRTIO_MMIO_BASE/_SIZE, _SPI_FIRST/_LAST
+ * (guarded by __XEN__/__XEN_TOOLS__ there, and only in the Arm headers,
+ * so copied; ioreq.c checks them against the header on Arm builds).
+ * VIRTIO_MMIO_DEV_SIZE is libxl_arm.c's.
+ */
 #define VIRTIO_MMIO_BASE_FIRST	0x02000000ULL
 #define VIRTIO_MMIO_AREA_SIZE	0x00100000ULL
 #define VIRTIO_MMIO_SPI_FIRST	33
@@ -37,6 +42,15 @@ enum xenbus_state {
 	XB_CLOSING = 5,
 	XB_CLOSED = 6,
 };
+
+/*
+ * Our own key in each device directory we serve: the id of the guest's
+ * ioreq server, so that a restarted daemon can destroy a server a crashed
+ * run left behind (only the emulating domain may, and the range stays
+ * claimed until then). It vanishes with the directory, so a later guest
+ * reusing the domid never sees a stale one.
+ */
+#define XS_KEY_IOSERVID		"xen-rpmb-ioservid"
 
 struct vdev_keys {
 	unsigned int frontend_id;
@@ -59,6 +73,9 @@ int vdev_parse_irq(const char *s, unsigned int *irq, char *err, size_t errlen);
 int vdev_parse_grant_usage(const char *s, bool *grants, char *err,
 			   size_t errlen);
 int vdev_check_transport(const char *s, char *err, size_t errlen);
+
+/* Our persisted ioreq server id (decimal, 0..65535). */
+int vdev_parse_ioservid(const char *s, uint16_t *id);
 
 /* Parses a xenbus state; unknown or malformed values give XB_UNKNOWN. */
 enum xenbus_state xs_parse_state(const char *s);
