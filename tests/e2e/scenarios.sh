@@ -353,6 +353,167 @@ scenario_probe_two() {
 	fi
 }
 
+# start_guest_program NAME MODE TEST: creates NAME running the guest
+# program's TEST (see tests/e2e/guest/run.sh).
+start_guest_program() {
+	create_guest "$1" "$2" "e2e.probe=1 e2e.guest=1 e2e.test=$3 e2e.mode=$2"
+}
+
+# finish_guest_program NAME [SECONDS]: waits for NAME's program to end,
+# relays its E2E-RESULT lines as NAME/<test>; sets WHY (empty: exit 0).
+finish_guest_program() {
+	local name=$1 exitline
+	WHY=""
+	exitline=$(wait_guest_line "$name" 'E2E-GUEST: guest-program ' "${2:-300}") ||
+		WHY="$name: guest program did not finish"
+	grep -E '^E2E-RESULT: ' "$(guest_log "$name")" | tr -d '\r' |
+		sed "s|^E2E-RESULT: |E2E-RESULT: $name/|"
+	[ -z "$WHY" ] && case "$exitline" in
+		*exit=0) ;;
+		*) WHY="$name: ${exitline#E2E-GUEST: }" ;;
+		esac
+	return 0
+}
+
+# report SCENARIO [GUESTS...]: PASS if WHY is empty, else FAIL with logs.
+report() {
+	local scen=$1 g
+	shift
+	if [ -z "$WHY" ]; then
+		result "$scen" PASS "$DETAIL"
+		return
+	fi
+	for g in "$@"; do
+		dump_guest_log "$g"
+	done
+	dump_backend_log
+	result "$scen" FAIL "$WHY"
+}
+
+backend_alive() {
+	kill -0 "$BACKEND_PID" 2>/dev/null
+}
+
+# Two guests run the whole RPMB check at the same time, each on its own
+# store (a fresh one each: both must find no key, program their own).
+scenario_two_stores() {
+	local w1
+	WHY="" DETAIL=""
+	start_guest_program pair-grant grant all || WHY="create pair-grant"
+	[ -z "$WHY" ] && { start_guest_program pair-foreign foreign all || WHY="create pair-foreign"; }
+	if [ -z "$WHY" ]; then
+		finish_guest_program pair-grant
+		w1=$WHY
+		finish_guest_program pair-foreign
+		WHY="$w1${w1:+${WHY:+; }}$WHY"
+	fi
+	destroy_guest pair-grant
+	destroy_guest pair-foreign
+	if [ ! -f /var/lib/xen-rpmb/pair-grant-0.rpmb ] ||
+		[ ! -f /var/lib/xen-rpmb/pair-foreign-0.rpmb ]; then
+		WHY="${WHY:+$WHY; }missing store files: $(ls /var/lib/xen-rpmb | tr '\n' ' ')"
+	fi
+	DETAIL="stores: $(ls /var/lib/xen-rpmb | grep pair- | tr '\n' ' ')"
+	report backend-two-guests-separate-stores pair-grant pair-foreign
+}
+
+# A guest that goes away and comes back under the same name (as after a
+# reboot: a new domid) finds its key, counter and data. guest-grant left
+# counter 2 in guest-program-grant.
+scenario_reboot_keeps_state() {
+	local old
+	WHY="" DETAIL=""
+	old=$(domid_of guest-grant 2>/dev/null)
+	start_guest_program guest-grant grant persist || WHY="create"
+	[ -z "$WHY" ] && finish_guest_program guest-grant
+	DETAIL="domid ${old:-?} then $(domid_of guest-grant)"
+	destroy_guest guest-grant
+	report guest-reboot-keeps-state guest-grant
+}
+
+# Requests in flight when the toolstack destroys the guest outright: the
+# daemon survives, the domain goes away, and a different guest created
+# next (Xen may hand it the same domid) finds a fresh store.
+scenario_destroy_during_traffic() {
+	local domid new
+	WHY="" DETAIL=""
+	start_guest_program traffic foreign traffic || WHY="create traffic"
+	[ -z "$WHY" ] && { wait_guest_line traffic 'E2E-GUEST: traffic-started' 120 >/dev/null ||
+		WHY="traffic never started"; }
+	domid=$(domid_of traffic)
+	sleep 2
+	xl destroy "$domid"
+	$XLV cleanup 2>&1 | sed 's/^/  [cleanup] /'
+	sleep 1
+	backend_alive || WHY="${WHY:+$WHY; }daemon died"
+	[ -z "$WHY" ] && { WHY=$(check_gone "$domid") && WHY=""; }
+	if [ -z "$WHY" ]; then
+		start_guest_program newcomer grant fresh || WHY="create newcomer"
+		[ -z "$WHY" ] && finish_guest_program newcomer
+		new=$(domid_of newcomer)
+		destroy_guest newcomer
+		DETAIL="destroyed domid $domid mid-traffic; newcomer got domid $new$([ "$new" = "$domid" ] && echo ' (reused)')"
+	fi
+	report backend-destroy-during-traffic traffic newcomer
+}
+
+# SIGTERM and restart of the daemon while a guest runs: the restarted
+# daemon serves the device again and the guest's state is intact.
+scenario_backend_restart() {
+	local i
+	WHY="" DETAIL=""
+	start_guest_program restart grant restart || WHY="create restart"
+	[ -z "$WHY" ] && { wait_guest_line restart 'E2E-GUEST: restart-ready' 180 >/dev/null ||
+		WHY="guest never got ready"; }
+	if [ -z "$WHY" ]; then
+		kill -TERM "$BACKEND_PID"
+		for i in $(seq 1 20); do
+			backend_alive || break
+			sleep 0.5
+		done
+		if backend_alive; then
+			WHY="daemon ignored SIGTERM"
+		else
+			wait "$BACKEND_PID"
+			DETAIL="daemon exit status $?"
+			mv "$BACKEND_LOG" "$BACKEND_LOG.before-restart"
+			start_backend || WHY="daemon did not start again"
+		fi
+	fi
+	[ -z "$WHY" ] && finish_guest_program restart
+	destroy_guest restart
+	report backend-restart restart
+}
+
+# A hostile guest (garbage in registers and rings, foreign mode so the
+# daemon really maps what it is pointed at) next to a normal one.
+scenario_garbage_guest() {
+	local line
+	WHY="" DETAIL=""
+	start_guest_program garbage foreign garbage || WHY="create garbage"
+	[ -z "$WHY" ] && { start_guest_program victim grant all || WHY="create victim"; }
+	[ -z "$WHY" ] && finish_guest_program victim
+	line=$(wait_guest_line garbage 'E2E-GUEST: garbage done' 120) ||
+		line="hostile guest did not report (it may have crashed itself)"
+	DETAIL="${line#E2E-GUEST: }"
+	destroy_guest garbage
+	destroy_guest victim
+	backend_alive || WHY="${WHY:+$WHY; }daemon died"
+	report backend-garbage-guest garbage victim
+}
+
+# The comparison figures, from inside a grant-mode guest.
+scenario_bench() {
+	WHY="" DETAIL=""
+	start_guest_program bench grant bench || WHY="create bench"
+	[ -z "$WHY" ] && finish_guest_program bench
+	grep -E 'BENCH op=' "$(guest_log bench)" | tr -d '\r' | sed 's/^/E2E-NOTE: /'
+	[ "$(grep -c 'BENCH op=' "$(guest_log bench)")" -eq 5 ] ||
+		WHY="${WHY:+$WHY; }expected 5 BENCH lines"
+	destroy_guest bench
+	report guest-bench bench
+}
+
 stop_backend() {
 	local i
 	if ! kill -0 "$BACKEND_PID" 2>/dev/null; then
@@ -375,7 +536,7 @@ stop_backend() {
 }
 
 run_backend_scenarios() {
-	if [ -s /e2e/only ] && ! grep -Eq '^(backend|guest-program)' /e2e/only; then
+	if [ -s /e2e/only ] && ! grep -Eq '^(backend|guest)' /e2e/only; then
 		return
 	fi
 	if [ ! -x "$BACKEND" ]; then
@@ -391,6 +552,14 @@ run_backend_scenarios() {
 	wanted backend-two-guests && scenario_probe_two
 	wanted guest-program-grant && scenario_guest_program grant
 	wanted guest-program-foreign && scenario_guest_program foreign
+	if [ -f /e2e/domu/has-guest-program ]; then
+		wanted guest-reboot-keeps-state && scenario_reboot_keeps_state
+		wanted backend-two-guests-separate-stores && scenario_two_stores
+		wanted backend-destroy-during-traffic && scenario_destroy_during_traffic
+		wanted backend-garbage-guest && scenario_garbage_guest
+		wanted guest-bench && scenario_bench
+		wanted backend-restart && scenario_backend_restart
+	fi
 	stop_backend
 }
 

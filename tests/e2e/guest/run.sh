@@ -6,7 +6,13 @@
 #             descriptor shape
 #   persist   a guest that comes back: key, counter 2 and data still there
 #   fresh     a new guest (e.g. reusing a domid): no key programmed
-#   bench     latency, throughput and MMIO exits per operation
+#   bench     program the key, then latency, throughput and MMIO exits
+#             per operation
+#   traffic   program the key, then requests until the domain is destroyed
+#   restart   'all', then, after the daemon was restarted in dom0 (dom0
+#             waits for our "restart-ready" line and has 20 s before we
+#             touch the device again), re-initialise the driver stack
+#             against the new device model and check the state again
 #   garbage   hostile register and ring traffic, driver unbound first
 # E2E_MODE (grant or foreign) is informational: the device tree decides.
 PATH=/guest:$PATH
@@ -21,11 +27,28 @@ load_driver() {
 	return 1
 }
 
-unbind_virtio_mmio() {
-	for dev in /sys/bus/platform/drivers/virtio-mmio/*2000000*; do
-		[ -e "$dev" ] && echo "$(basename "$dev")" >/sys/bus/platform/drivers/virtio-mmio/unbind
+VMMIO=/sys/bus/platform/drivers/virtio-mmio
+
+mmio_device() {
+	for dev in $VMMIO/*2000000*; do
+		[ -e "$dev" ] && basename "$dev"
 	done
+}
+
+unbind_virtio_mmio() {
+	local dev
+	dev=$(mmio_device)
+	[ -n "$dev" ] && echo "$dev" >$VMMIO/unbind
 	return 0
+}
+
+# A restarted backend serves a freshly reset device: unloading the driver
+# resets the device and frees its queue, loading it negotiates features
+# and sets the queue up again. (Rebinding virtio-mmio itself does not
+# work with Xen grant DMA on Linux 6.1: "grant DMA data is already
+# created".)
+reprobe() {
+	rmmod virtio_rpmb_test && load_driver
 }
 
 case "${E2E_TEST:-all}" in
@@ -41,7 +64,23 @@ fresh)
 	load_driver && rpmb-guest fresh
 	;;
 bench)
-	load_driver && rpmb-guest bench --ops "${E2E_OPS:-100}"
+	load_driver || exit 1
+	rpmb-guest test >/dev/null
+	rpmb-guest bench --ops "${E2E_OPS:-100}"
+	;;
+traffic)
+	load_driver || exit 1
+	rpmb-guest test >/dev/null
+	echo "E2E-GUEST: traffic-started"
+	rpmb-guest bench --ops 1000000
+	;;
+restart)
+	load_driver || exit 1
+	rpmb-guest test || exit 1
+	echo "E2E-GUEST: restart-ready"
+	sleep 20
+	reprobe || exit 1
+	rpmb-guest check-state --counter 2
 	;;
 garbage)
 	unbind_virtio_mmio
