@@ -65,8 +65,9 @@ evaluate_console() {
 	[ "$fail" -eq 0 ] || ok=0
 	[ "$skip" -eq 0 ] || [ "${E2E_ALLOW_SKIP:-0}" = 1 ] || ok=0
 	[ $((pass + fail + skip)) -gt 0 ] || ok=0
-	echo "$pass passed, $fail failed, $skip skipped"
 	echo "console log: $log"
+	# The summary goes last: CI reads the closing line.
+	echo "$pass passed, $fail failed, $skip skipped"
 	if [ $ok -eq 0 ]; then
 		[ "$skip" -gt 0 ] && [ "${E2E_ALLOW_SKIP:-0}" != 1 ] &&
 			echo "(skipped scenarios count as failure; E2E_ALLOW_SKIP=1 accepts them)"
