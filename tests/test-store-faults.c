@@ -87,109 +87,134 @@ static void reopen_and_check(const char *path, bool key, uint32_t counter,
 	rpmb_store_close(st);
 }
 
-static void failing_data_writes(void **state)
+/* A fresh store opened through the faulty VFS, with a device on it. */
+struct faulty_dev {
+	char *dir;
+	char path[512];
+	struct rpmb_store *st;
+	struct rpmb_dev *dev;
+};
+
+static void faulty_dev_open(struct faulty_dev *f)
+{
+	f->dir = rt_tempdir();
+	rpmb_store_close(rt_store(f->dir, "f.rpmb", 1, 4, 4));
+	snprintf(f->path, sizeof(f->path), "%s/f.rpmb", f->dir);
+	f->st = open_faulty(f->path);
+	f->dev = rpmb_dev_new(f->st);
+}
+
+static void faulty_dev_close(struct faulty_dev *f)
+{
+	rpmb_dev_free(f->dev);
+	rpmb_store_close(f->st);
+}
+
+/* Key programmed and one write done: key, counter 1, data of seed 1. */
+static void prepare_written(struct faulty_dev *f)
+{
+	assert_int_equal(program(f->dev), RPMB_RES_OK);
+	assert_int_equal(write2(f->dev, 0, 1), RPMB_RES_OK);
+}
+
+static uint16_t second_write(struct faulty_dev *f)
+{
+	return write2(f->dev, 1, 2);
+}
+
+/* After a failed second write: nothing changed, and a retry works. */
+static void check_after_failed_write(struct faulty_dev *f)
+{
+	assert_state(f->st, true, 1, 1);
+	assert_int_equal(write2(f->dev, 1, 3), RPMB_RES_OK);
+	assert_state(f->st, true, 2, 3);
+	faulty_dev_close(f);
+	reopen_and_check(f->path, true, 2, 3);
+}
+
+static uint16_t program_only(struct faulty_dev *f)
+{
+	return program(f->dev);
+}
+
+static void check_after_failed_program(struct faulty_dev *f)
+{
+	assert_state(f->st, false, 0, 0);
+	faulty_dev_close(f);
+	reopen_and_check(f->path, false, 0, 0);
+}
+
+/*
+ * Fails the 1st, 2nd, ... write or fsync of @action, for each kind of
+ * fault, until @action no longer does that much I/O. Returns how many
+ * faults were injected.
+ */
+static unsigned int inject_each(void (*prepare)(struct faulty_dev *),
+				uint16_t (*action)(struct faulty_dev *),
+				void (*check)(struct faulty_dev *))
 {
 	unsigned int injected = 0;
 
 	for (int op = FAULTY_WRITE; op <= FAULTY_SYNC; op++) {
 		for (unsigned int nth = 1; nth < 20; nth++) {
-			char *dir = rt_tempdir(), path[512];
-			struct rpmb_store *st;
-			struct rpmb_dev *dev;
+			struct faulty_dev f;
 			uint16_t res;
+			bool fired;
 
-			rpmb_store_close(rt_store(dir, "f.rpmb", 1, 4, 4));
-			snprintf(path, sizeof(path), "%s/f.rpmb", dir);
-			st = open_faulty(path);
-			dev = rpmb_dev_new(st);
-			assert_int_equal(program(dev), RPMB_RES_OK);
-			assert_int_equal(write2(dev, 0, 1), RPMB_RES_OK);
-
+			faulty_dev_open(&f);
+			if (prepare)
+				prepare(&f);
 			faulty_vfs_arm((enum faulty_op)op, nth);
-			res = write2(dev, 1, 2);
-			if (!faulty_vfs_fired()) {
-				/* Past the last I/O of a write: it succeeded. */
+			res = action(&f);
+			fired = faulty_vfs_fired();
+			faulty_vfs_disarm();
+			if (!fired) {
+				/* Past the action's last I/O: it succeeded. */
 				assert_int_equal(res, RPMB_RES_OK);
-				faulty_vfs_disarm();
-				rpmb_dev_free(dev);
-				rpmb_store_close(st);
-				rt_rmdir(dir);
+				faulty_dev_close(&f);
+				rt_rmdir(f.dir);
 				break;
 			}
-			faulty_vfs_disarm();
 			injected++;
 			if (res != RPMB_RES_WRITE_FAILURE)
 				fail_msg("%s #%u: result %#x", op_name[op], nth, res);
-			assert_state(st, true, 1, 1);
-			/* The device still works, and the retry succeeds. */
-			assert_int_equal(write2(dev, 1, 3), RPMB_RES_OK);
-			assert_state(st, true, 2, 3);
-			rpmb_dev_free(dev);
-			rpmb_store_close(st);
-			reopen_and_check(path, true, 2, 3);
-			rt_rmdir(dir);
+			check(&f);
+			rt_rmdir(f.dir);
 		}
 	}
-	printf("injected %u write/fsync failures\n", injected);
+	return injected;
+}
+
+static void failing_data_writes(void **state)
+{
+	unsigned int injected = inject_each(prepare_written, second_write,
+					    check_after_failed_write);
+
+	printf("injected %u write/fsync failures into data writes\n", injected);
 	assert_true(injected >= 3);
 }
 
 static void failing_write_not_replayed_after_reopen(void **state)
 {
-	char *dir = rt_tempdir(), path[512];
-	struct rpmb_store *st;
-	struct rpmb_dev *dev;
+	struct faulty_dev f;
 
-	rpmb_store_close(rt_store(dir, "g.rpmb", 1, 4, 4));
-	snprintf(path, sizeof(path), "%s/g.rpmb", dir);
-	st = open_faulty(path);
-	dev = rpmb_dev_new(st);
-	assert_int_equal(program(dev), RPMB_RES_OK);
+	faulty_dev_open(&f);
+	assert_int_equal(program(f.dev), RPMB_RES_OK);
 	/* The commit's fsync fails after the WAL frames were written. */
 	faulty_vfs_arm(FAULTY_SYNC, 1);
-	assert_int_equal(write2(dev, 0, 5), RPMB_RES_WRITE_FAILURE);
+	assert_int_equal(write2(f.dev, 0, 5), RPMB_RES_WRITE_FAILURE);
 	faulty_vfs_disarm();
-	rpmb_dev_free(dev);
-	rpmb_store_close(st);
-	reopen_and_check(path, true, 0, 0);
-	rt_rmdir(dir);
+	faulty_dev_close(&f);
+	reopen_and_check(f.path, true, 0, 0);
+	rt_rmdir(f.dir);
 }
 
 static void failing_key_programming(void **state)
 {
-	unsigned int injected = 0;
+	unsigned int injected = inject_each(NULL, program_only,
+					    check_after_failed_program);
 
-	for (int op = FAULTY_WRITE; op <= FAULTY_SYNC; op++) {
-		for (unsigned int nth = 1; nth < 10; nth++) {
-			char *dir = rt_tempdir(), path[512];
-			struct rpmb_store *st;
-			struct rpmb_dev *dev;
-			uint16_t res;
-
-			rpmb_store_close(rt_store(dir, "k.rpmb", 1, 4, 4));
-			snprintf(path, sizeof(path), "%s/k.rpmb", dir);
-			st = open_faulty(path);
-			dev = rpmb_dev_new(st);
-			faulty_vfs_arm((enum faulty_op)op, nth);
-			res = program(dev);
-			if (!faulty_vfs_fired()) {
-				faulty_vfs_disarm();
-				assert_int_equal(res, RPMB_RES_OK);
-				rpmb_dev_free(dev);
-				rpmb_store_close(st);
-				rt_rmdir(dir);
-				break;
-			}
-			faulty_vfs_disarm();
-			injected++;
-			assert_int_equal(res, RPMB_RES_WRITE_FAILURE);
-			assert_state(st, false, 0, 0);
-			rpmb_dev_free(dev);
-			rpmb_store_close(st);
-			reopen_and_check(path, false, 0, 0);
-			rt_rmdir(dir);
-		}
-	}
+	printf("injected %u write/fsync failures into key programming\n", injected);
 	assert_true(injected >= 3);
 }
 
