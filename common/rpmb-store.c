@@ -11,6 +11,16 @@
  *
  * The whole data area (at most 16 MiB) is also kept in memory, updated
  * only after a commit succeeded, so reads never touch SQLite.
+ *
+ * No secure_delete: data blocks are updated in place and are not secret
+ * here (the guest encrypts what it stores), and the key, once written, is
+ * never deleted or overwritten. The key does sit in SQLite's page cache
+ * while the store is open; SQLite offers no per-connection way to wipe
+ * that, only our own copies are cleansed.
+ *
+ * Exclusion: an flock() on the database file keeps other processes (and
+ * a second open in this process) out; locking_mode=EXCLUSIVE additionally
+ * keeps out SQLite clients that ignore flock. Local file systems only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +43,7 @@
 
 struct rpmb_store {
 	char *path;
+	char *wal_path;
 	char *vfs;
 	int lock_fd;
 	sqlite3 *db;
@@ -95,21 +106,18 @@ static bool params_valid(const struct rpmb_store_params *p)
 	       p->max_wr_cnt <= 255 && p->max_rd_cnt <= 255;
 }
 
-/* A file of ours starts with SQLite's magic and carries our application id. */
-static int check_header(const char *path, char *err, size_t errlen)
+/*
+ * A file of ours starts with SQLite's magic and carries our application
+ * id. Checked before SQLite opens the file, so a foreign file is never
+ * touched (SQLite could otherwise run a recovery on it).
+ */
+static int check_header(int fd, const char *path, char *err, size_t errlen)
 {
 	uint8_t hdr[100];
 	uint32_t app_id;
 	ssize_t n;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
 	n = pread(fd, hdr, sizeof(hdr), 0);
-	close(fd);
 	if (n != (ssize_t)sizeof(hdr) || memcmp(hdr, SQLITE_MAGIC, 16)) {
 		set_err(err, errlen, "%s: not an RPMB store", path);
 		return -EPROTO;
@@ -122,6 +130,22 @@ static int check_header(const char *path, char *err, size_t errlen)
 		return -EPROTO;
 	}
 	return 0;
+}
+
+static char *wal_path_of(const char *path)
+{
+	char *wal;
+
+	return asprintf(&wal, "%s-wal", path) < 0 ? NULL : wal;
+}
+
+static bool wal_exists(const char *path)
+{
+	char *wal = wal_path_of(path);
+	bool ret = !wal || access(wal, F_OK) == 0;
+
+	free(wal);
+	return ret;
 }
 
 static int fsync_dir_of(const char *path)
@@ -197,6 +221,17 @@ static int create_store(const char *path, const struct rpmb_store_params *p,
 
 	if (!tmp)
 		return -ENOMEM;
+	/*
+	 * A WAL left behind by a deleted store would be replayed into the new
+	 * one when it is first opened, mixing in the old key and counter.
+	 */
+	if (wal_exists(path)) {
+		set_err(err, errlen,
+			"%s: a stale %s-wal exists without its store; move it away",
+			path, path);
+		free(tmp);
+		return -EPROTO;
+	}
 	snprintf(tmp, len, "%s.new-XXXXXX", path);
 	fd = mkstemp(tmp);	/* 0600 */
 	if (fd < 0) {
@@ -221,21 +256,40 @@ static int create_store(const char *path, const struct rpmb_store_params *p,
 			strerror(-ret));
 	unlink(tmp);
 	free(tmp);
-	if (!ret)
+	if (!ret) {
 		ret = fsync_dir_of(path);
+		if (ret)
+			set_err(err, errlen, "%s: cannot sync its directory: %s",
+				path, strerror(-ret));
+	}
 	return ret;
 }
 
+/*
+ * flock() rather than a POSIX lock: POSIX locks belong to the process and
+ * would not keep a second open in this process out. (Closing this fd on
+ * failure still drops SQLite's own POSIX locks if this process has the
+ * store open already; the flock held by that first open keeps excluding
+ * every user of this API.)
+ */
 static int lock_file(struct rpmb_store *st, char *err, size_t errlen)
 {
+	struct stat sb;
+	int ret;
+
 	st->lock_fd = open(st->path, O_RDWR | O_CLOEXEC);
 	if (st->lock_fd < 0) {
-		set_err(err, errlen, "%s: %s", st->path, strerror(errno));
-		return -errno;
+		ret = -errno;
+		set_err(err, errlen, "%s: %s", st->path, strerror(-ret));
+		return ret;
+	}
+	if (fstat(st->lock_fd, &sb) || !S_ISREG(sb.st_mode)) {
+		set_err(err, errlen, "%s: not an RPMB store (not a regular file)",
+			st->path);
+		return -EPROTO;
 	}
 	if (flock(st->lock_fd, LOCK_EX | LOCK_NB)) {
-		int ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
-
+		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		set_err(err, errlen, "%s: %s", st->path,
 			ret == -EBUSY ? "in use by another process" :
 			strerror(-ret));
@@ -282,6 +336,24 @@ static bool quick_check_ok(sqlite3 *db)
 		return false;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		ok = !strcmp((const char *)sqlite3_column_text(s, 0), "ok");
+	sqlite3_finalize(s);
+	return ok;
+}
+
+/*
+ * Our stores are always in WAL mode (the mode is recorded in the file);
+ * asking again repairs one that someone converted, since the
+ * durability and cost reasoning here assume WAL.
+ */
+static bool wal_mode_ok(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	bool ok = false;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &s, NULL) != SQLITE_OK)
+		return false;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		ok = !strcmp((const char *)sqlite3_column_text(s, 0), "wal");
 	sqlite3_finalize(s);
 	return ok;
 }
@@ -377,11 +449,21 @@ static int open_db(struct rpmb_store *st, char *err, size_t errlen)
 		rc = query_int(st->db, "PRAGMA application_id", &app_id);
 	if (rc == SQLITE_OK)
 		rc = query_int(st->db, "PRAGMA user_version", &version);
+	if (rc != SQLITE_OK && errno_from_sqlite(rc) != -EPROTO) {
+		set_err(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		return errno_from_sqlite(rc);
+	}
+	/* quick_check reads every page: ~16 ms for a full 16 MiB store. */
 	if (rc != SQLITE_OK || app_id != STORE_APP_ID ||
 	    version != STORE_VERSION || !quick_check_ok(st->db)) {
 		set_err(err, errlen, "%s: corrupt or unsupported RPMB store",
 			st->path);
 		return -EPROTO;
+	}
+	if (!wal_mode_ok(st->db)) {
+		set_err(err, errlen, "%s: cannot use WAL mode: %s", st->path,
+			sqlite3_errmsg(st->db));
+		return -EIO;
 	}
 	ret = load_meta(st);
 	if (!ret)
@@ -428,23 +510,25 @@ int rpmb_store_open_vfs(const char *path, enum rpmb_store_open_mode mode,
 			return -EINVAL;
 		}
 		ret = create_store(path, params, vfs, err, errlen);
+		/* -EEXIST: another process created it first; open theirs. */
 		if (ret && !(ret == -EEXIST && mode == RPMB_STORE_OPEN_OR_CREATE))
 			return ret;
 	}
-	ret = check_header(path, err, errlen);
-	if (ret)
-		return ret;
 
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	st->lock_fd = -1;
 	st->path = strdup(path);
+	st->wal_path = wal_path_of(path);
 	st->vfs = vfs ? strdup(vfs) : NULL;
-	if (!st->path || (vfs && !st->vfs))
+	if (!st->path || !st->wal_path || (vfs && !st->vfs))
 		ret = -ENOMEM;
 	else
 		ret = lock_file(st, err, errlen);
+	/* Under the lock, so the file cannot be swapped after the check. */
+	if (!ret)
+		ret = check_header(st->lock_fd, path, err, errlen);
 	if (!ret)
 		ret = open_db(st, err, errlen);
 	if (ret) {
@@ -472,6 +556,7 @@ void rpmb_store_close(struct rpmb_store *st)
 	OPENSSL_cleanse(st->key, sizeof(st->key));
 	free(st->data);
 	free(st->path);
+	free(st->wal_path);
 	free(st->vfs);
 	free(st);
 }
@@ -496,14 +581,26 @@ const char *rpmb_store_last_error(const struct rpmb_store *st)
 }
 
 /*
- * After a failed commit the connection is closed and reopened. Why: with
- * WAL, a commit whose fsync failed may already have put valid frames in
- * the -wal file. SQLite ignores them while this connection lives (its
- * WAL index never advanced), but a later recovery could replay them.
- * Closing checkpoints only the frames the index knows and deletes the
- * WAL, so the failed write is gone for good; reopening then reloads
- * exactly what is on disk. Should even that fail (the disk is gone),
- * the store stays unusable rather than guess.
+ * After a failed write the connection is closed and reopened. Why: with
+ * WAL, a commit whose fsync failed may already have put valid frames,
+ * commit frame included, into the -wal file. This connection ignores them
+ * (its in-memory WAL index never advanced and the rollback restored it),
+ * but any fresh WAL index -- a reopen, or a restart after a crash -- is
+ * rebuilt by scanning the file and would replay them: the write we
+ * reported as failed would appear.
+ *
+ * Closing the last connection checkpoints only the frames its index knows
+ * (the committed ones) into the database, syncs it, and deletes the WAL,
+ * so the failed frames are gone for good; the directory is synced so the
+ * deletion survives a power cut too. Reopening then reloads exactly what
+ * is on disk.
+ *
+ * If the WAL is still there after the close, the checkpoint or the delete
+ * failed too (the disk keeps failing). A reopen could then replay the
+ * failed write, so the store is left closed instead: every later call
+ * fails with -EIO until the store is opened again. The failed write's
+ * outcome is then as undetermined as after a power cut in mid-write --
+ * still all or nothing, and the counter still never goes back.
  */
 static int recover_after_failure(struct rpmb_store *st)
 {
@@ -511,6 +608,13 @@ static int recover_after_failure(struct rpmb_store *st)
 	int ret;
 
 	close_db(st);
+	if (access(st->wal_path, F_OK) == 0) {
+		snprintf(st->errmsg, sizeof(st->errmsg),
+			 "%s: could not discard a failed write; store closed, reopen it",
+			 st->path);
+		return -EIO;
+	}
+	fsync_dir_of(st->path);
 	ret = open_db(st, err, sizeof(err));
 	if (ret) {
 		close_db(st);
@@ -519,14 +623,32 @@ static int recover_after_failure(struct rpmb_store *st)
 	return ret;
 }
 
+/* Any SQLite error in a write: roll back, recover, keep the first reason. */
 static int fail(struct rpmb_store *st, const char *what, int rc)
 {
-	snprintf(st->errmsg, sizeof(st->errmsg), "%s: %s: %s", st->path, what,
+	char why[sizeof(st->errmsg)];
+
+	snprintf(why, sizeof(why), "%s: %s: %s", st->path, what,
 		 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 	if (st->db)
 		exec_sql(st->db, "ROLLBACK");
-	recover_after_failure(st);
+	if (recover_after_failure(st)) {
+		size_t n = strlen(why);
+
+		set_err(why + n, sizeof(why) - n, " (%s)", st->errmsg);
+	}
+	memcpy(st->errmsg, why, sizeof(why));
 	return errno_from_sqlite(rc);
+}
+
+static int store_closed(struct rpmb_store *st)
+{
+	if (st->db)
+		return 0;
+	if (!st->errmsg[0])
+		snprintf(st->errmsg, sizeof(st->errmsg),
+			 "%s: store closed after an I/O error", st->path);
+	return -EIO;
 }
 
 static int check_range(struct rpmb_store *st, unsigned int addr,
@@ -549,8 +671,9 @@ int rpmb_store_read(struct rpmb_store *st, unsigned int addr,
 
 	if (ret)
 		return ret;
-	if (!st->db)
-		return -EIO;
+	ret = store_closed(st);
+	if (ret)
+		return ret;
 	memcpy(out, st->data + (size_t)addr * RPMB_BLOCK_SIZE,
 	       (size_t)count * RPMB_BLOCK_SIZE);
 	return 0;
@@ -577,8 +700,16 @@ int rpmb_store_write(struct rpmb_store *st, unsigned int addr,
 
 	if (ret)
 		return ret;
-	if (!st->db)
-		return -EIO;
+	ret = store_closed(st);
+	if (ret)
+		return ret;
+	/* The core never does this; the store refuses it all the same. */
+	if (new_counter <= st->info.write_counter) {
+		snprintf(st->errmsg, sizeof(st->errmsg),
+			 "write counter %u would not advance past %u",
+			 new_counter, st->info.write_counter);
+		return -EINVAL;
+	}
 	rc = exec_sql(st->db, "BEGIN IMMEDIATE");
 	if (rc != SQLITE_OK)
 		return fail(st, "begin", rc);
@@ -606,12 +737,13 @@ int rpmb_store_program_key(struct rpmb_store *st,
 			   const uint8_t key[RPMB_KEY_SIZE])
 {
 	sqlite3_stmt *s;
-	int rc;
+	int rc, ret;
 
 	if (st->info.key_programmed)
 		return -EEXIST;
-	if (!st->db)
-		return -EIO;
+	ret = store_closed(st);
+	if (ret)
+		return ret;
 	rc = sqlite3_prepare_v2(st->db,
 		"UPDATE meta SET key = ? WHERE id = 1 AND key IS NULL", -1, &s,
 		NULL);
@@ -623,6 +755,11 @@ int rpmb_store_program_key(struct rpmb_store *st,
 	/* Autocommit: done means committed and synced. */
 	if (rc != SQLITE_DONE)
 		return fail(st, "program key", rc);
+	if (sqlite3_changes(st->db) != 1) {
+		snprintf(st->errmsg, sizeof(st->errmsg),
+			 "%s: a key is on disk already", st->path);
+		return -EEXIST;
+	}
 	memcpy(st->key, key, RPMB_KEY_SIZE);
 	st->info.key_programmed = true;
 	return 0;

@@ -74,14 +74,23 @@ int rpmb_store_get_key(const struct rpmb_store *st,
 int rpmb_store_program_key(struct rpmb_store *st,
 			   const uint8_t key[RPMB_KEY_SIZE]);
 
-/* Reads @count blocks starting at block @addr; unwritten blocks are zero. */
+/*
+ * Reads @count blocks starting at block @addr; unwritten blocks are zero.
+ * Served from memory: no I/O.
+ */
 int rpmb_store_read(struct rpmb_store *st, unsigned int addr,
 		    unsigned int count, uint8_t *out);
 
 /*
  * Writes @count blocks at @addr and sets the write counter to
  * @new_counter, atomically and durably. On any failure (-EIO, -ENOSPC,
- * ...) the store keeps its previous key, counter and data.
+ * ...) the store keeps its previous key, counter and data. -EINVAL if
+ * @count is not 1..255, the blocks lie outside the store, or
+ * @new_counter is not above the current counter (it never goes back).
+ *
+ * Should the disk fail so badly that a failed write cannot be cleaned
+ * up, the store stops serving: reads and writes give -EIO until it is
+ * closed and opened again (then the write is either whole or absent).
  */
 int rpmb_store_write(struct rpmb_store *st, unsigned int addr,
 		     unsigned int count, const uint8_t *data,

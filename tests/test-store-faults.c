@@ -3,14 +3,18 @@
  * I/O fault injection: a SQLite VFS test double under a real store makes
  * the Nth write or fsync fail (EIO, ENOSPC). Every such failure must give
  * WRITE_FAILURE and leave key, counter and data as they were: through the
- * same device, and after the store is closed and opened again.
+ * same device, after the store is closed and opened again, and in a copy
+ * of the files taken right after the failure (a crash at that moment).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -87,6 +91,45 @@ static void reopen_and_check(const char *path, bool key, uint32_t counter,
 	rpmb_store_close(st);
 }
 
+static void copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY), out;
+	ssize_t n;
+
+	if (in < 0) {
+		assert_int_equal(errno, ENOENT);
+		return;
+	}
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	assert_int_equal(n, 0);
+	close(in);
+	close(out);
+}
+
+/*
+ * The store's files as they are now, copied aside and opened: what a
+ * restart would find had the process been killed at this moment. A WAL
+ * still holding a failed commit would be replayed here.
+ */
+static void crash_image_check(const char *path, bool key, uint32_t counter,
+			      uint32_t seed)
+{
+	char snap[600], from[600], to[620];
+
+	snprintf(snap, sizeof(snap), "%s.snap", path);
+	copy_file(path, snap);
+	snprintf(from, sizeof(from), "%s-wal", path);
+	snprintf(to, sizeof(to), "%s-wal", snap);
+	copy_file(from, to);
+	reopen_and_check(snap, key, counter, seed);
+	unlink(snap);
+	unlink(to);
+}
+
 /* A fresh store opened through the faulty VFS, with a device on it. */
 struct faulty_dev {
 	char *dir;
@@ -126,6 +169,7 @@ static uint16_t second_write(struct faulty_dev *f)
 static void check_after_failed_write(struct faulty_dev *f)
 {
 	assert_state(f->st, true, 1, 1);
+	crash_image_check(f->path, true, 1, 1);
 	assert_int_equal(write2(f->dev, 1, 3), RPMB_RES_OK);
 	assert_state(f->st, true, 2, 3);
 	faulty_dev_close(f);
@@ -140,6 +184,7 @@ static uint16_t program_only(struct faulty_dev *f)
 static void check_after_failed_program(struct faulty_dev *f)
 {
 	assert_state(f->st, false, 0, 0);
+	crash_image_check(f->path, false, 0, 0);
 	faulty_dev_close(f);
 	reopen_and_check(f->path, false, 0, 0);
 }
@@ -218,6 +263,84 @@ static void failing_key_programming(void **state)
 	assert_true(injected >= 3);
 }
 
+/* The store API itself: the errno says what kind of failure it was. */
+static void store_errors(void **state)
+{
+	static const int want[] = { -EIO, -ENOSPC, -EIO };
+	uint8_t data[2 * RPMB_BLOCK_SIZE];
+
+	for (int op = FAULTY_WRITE; op <= FAULTY_SYNC; op++) {
+		struct faulty_dev f;
+
+		faulty_dev_open(&f);
+		faulty_vfs_arm((enum faulty_op)op, 1);
+		assert_int_equal(rpmb_store_program_key(f.st, rt_key), want[op]);
+		assert_int_equal(rpmb_store_get_key(f.st, data), -ENOKEY);
+		assert_int_equal(rpmb_store_program_key(f.st, rt_key), 0);
+
+		rt_pattern(data, 20, 4);
+		rt_pattern(data + RPMB_BLOCK_SIZE, 21, 4);
+		faulty_vfs_arm((enum faulty_op)op, 1);
+		assert_int_equal(rpmb_store_write(f.st, 20, 2, data, 1), want[op]);
+		faulty_vfs_disarm();
+		assert_non_null(strstr(rpmb_store_last_error(f.st), "commit"));
+		assert_state(f.st, true, 0, 0);
+		crash_image_check(f.path, true, 0, 0);
+		assert_int_equal(rpmb_store_write(f.st, 20, 2, data, 1), 0);
+		assert_state(f.st, true, 1, 4);
+		faulty_dev_close(&f);
+		reopen_and_check(f.path, true, 1, 4);
+		rt_rmdir(f.dir);
+	}
+}
+
+/*
+ * A disk that stays bad: the failed write cannot even be cleaned up. The
+ * store must then refuse service rather than show anything but the old
+ * state; once the disk is back, reopening finds the old or the new state,
+ * whole (as after a power cut in mid-write), never a mix.
+ */
+static void persistent_failures(void **state)
+{
+	uint8_t data[2 * RPMB_BLOCK_SIZE];
+
+	for (int op = FAULTY_WRITE; op <= FAULTY_SYNC; op++) {
+		struct rpmb_store_info info;
+		struct faulty_dev f;
+		uint16_t res;
+
+		faulty_dev_open(&f);
+		prepare_written(&f);
+		faulty_vfs_arm_sticky((enum faulty_op)op, 1);
+		res = second_write(&f);
+		if (res != RPMB_RES_WRITE_FAILURE)
+			fail_msg("%s: result %#x", op_name[op], res);
+		rpmb_store_get_info(f.st, &info);
+		assert_int_equal(info.write_counter, 1);
+		/* Either recovered (old data) or refusing service. */
+		if (rpmb_store_read(f.st, 20, 2, data) == 0)
+			assert_state(f.st, true, 1, 1);
+		assert_int_not_equal(rpmb_store_write(f.st, 20, 2, data, 2), 0);
+		rpmb_store_get_info(f.st, &info);
+		assert_int_equal(info.write_counter, 1);
+		faulty_vfs_disarm();
+		faulty_dev_close(&f);
+
+		struct rpmb_store *st;
+		char err[256];
+
+		assert_int_equal(rpmb_store_open(f.path, RPMB_STORE_OPEN_EXISTING,
+						 NULL, &st, err, sizeof(err)), 0);
+		rpmb_store_get_info(st, &info);
+		printf("%s failing for good: counter %u after reopen\n",
+		       op_name[op], info.write_counter);
+		assert_state(st, true, info.write_counter,
+			     info.write_counter == 1 ? 1 : 2);
+		rpmb_store_close(st);
+		rt_rmdir(f.dir);
+	}
+}
+
 static void discard_log(enum vr_log_level level, const char *msg, void *opaque)
 {
 }
@@ -228,6 +351,8 @@ int main(void)
 		cmocka_unit_test(failing_data_writes),
 		cmocka_unit_test(failing_write_not_replayed_after_reopen),
 		cmocka_unit_test(failing_key_programming),
+		cmocka_unit_test(store_errors),
+		cmocka_unit_test(persistent_failures),
 	};
 
 	if (faulty_vfs_register())

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,9 @@ static void usage(FILE *out)
 		"Usage: rpmb-image COMMAND [OPTION]... PATH\n"
 		"\n"
 		"  create --capacity SIZE [--max-wr-cnt N] [--max-rd-cnt N] PATH\n"
-		"        new store; SIZE is 128K..16M in 128K steps (or a count\n"
-		"        of 128 KiB units, 1..128); N is 1..255 (default %d)\n"
+		"        new store (mode 0600); SIZE is 128K..16M in 128K steps\n"
+		"        (K = KiB, M = MiB) or a bare count of 128 KiB units,\n"
+		"        1..128; N is 1..255 (default %d)\n"
 		"  info PATH\n"
 		"        capacity, limits, whether a key is programmed, counter\n"
 		"  export PATH FILE\n"
@@ -31,7 +33,10 @@ static void usage(FILE *out)
 		"        read one request (512-byte frames) on stdin, write the\n"
 		"        response frames to stdout as the device would; N is the\n"
 		"        room for the response (default: block_count for\n"
-		"        DATA_READ, 1 otherwise)\n",
+		"        DATA_READ, 1 otherwise)\n"
+		"\n"
+		"Exit status: 0 ok; 1 store missing, locked, corrupt or not an\n"
+		"RPMB store (then nothing is changed); 2 usage error.\n",
 		RPMB_DEFAULT_MAX_WR_CNT);
 }
 
@@ -221,6 +226,15 @@ out:
 	return ret;
 }
 
+/* --help anywhere before a "--" (rpmb-image create --help, too). */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	vr_log_set_level(VR_LOG_WARN);
@@ -228,7 +242,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+	if (wants_help(argc, argv)) {
 		usage(stdout);
 		return 0;
 	}

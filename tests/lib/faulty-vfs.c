@@ -17,13 +17,16 @@ static sqlite3_io_methods faulty_methods;
 static int armed_op = -1;
 static unsigned int countdown;
 static int fired;
+static int sticky;
 
 static int should_fail(enum faulty_op op)
 {
-	if (armed_op < 0 || fired)
+	if (armed_op < 0 || (fired && !sticky))
 		return 0;
 	if (armed_op == FAULTY_WRITE_FULL ? op != FAULTY_WRITE : (int)op != armed_op)
 		return 0;
+	if (fired)
+		return 1;
 	if (--countdown)
 		return 0;
 	fired = 1;
@@ -193,12 +196,20 @@ void faulty_vfs_arm(enum faulty_op op, unsigned int nth)
 	armed_op = (int)op;
 	countdown = nth;
 	fired = 0;
+	sticky = 0;
+}
+
+void faulty_vfs_arm_sticky(enum faulty_op op, unsigned int nth)
+{
+	faulty_vfs_arm(op, nth);
+	sticky = 1;
 }
 
 void faulty_vfs_disarm(void)
 {
 	armed_op = -1;
 	fired = 0;
+	sticky = 0;
 }
 
 int faulty_vfs_fired(void)

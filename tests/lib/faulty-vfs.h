@@ -19,6 +19,8 @@ int faulty_vfs_register(void);
 
 /* The @nth (from 1) operation of kind @op from now on fails, once. */
 void faulty_vfs_arm(enum faulty_op op, unsigned int nth);
+/* The same, but that one and every later one fail: a disk that stays bad. */
+void faulty_vfs_arm_sticky(enum faulty_op op, unsigned int nth);
 void faulty_vfs_disarm(void);
 /* Whether the armed fault has fired. */
 int faulty_vfs_fired(void);
