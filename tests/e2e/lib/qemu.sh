@@ -25,7 +25,7 @@ run_qemu() {
 	timeout -k 10 "$E2E_TIMEOUT" qemu-system-aarch64 \
 		-machine virt,virtualization=on,gic-version=3 -cpu cortex-a57 \
 		-smp 2 -m 2048 -display none -monitor none -serial "file:$log" \
-		-no-reboot \
+		-no-reboot -nic none \
 		-kernel "$XEN_IMAGE" -append "$xen_args" \
 		-device guest-loader,addr=0x49000000,kernel="$DOM0_KERNEL",bootargs="$dom0_args" \
 		-device guest-loader,addr=0x50000000,initrd="$RUN_DIR/dom0-initrd.gz" \
