@@ -45,6 +45,13 @@ static void set_irq(struct virtio_mmio *vm, int level)
 	if (vm->irq_level == level)
 		return;
 	vm->irq_level = level;
+	/*
+	 * The used ring must be visible before the interrupt is: a guest
+	 * that takes it reads the ring at once. vq_finish_batch() fences
+	 * only when it has to, so this release covers a backend whose
+	 * signalling path is not itself a barrier.
+	 */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 	vm->host->ops->set_irq(vm->host->opaque, level);
 }
 
@@ -60,27 +67,15 @@ void virtio_mmio_signal_used(struct virtio_mmio *vm)
 }
 
 void virtio_mmio_serve_queue(struct virtio_mmio *vm, struct virtqueue *vq,
-			     struct vq_chain *chain, virtio_chain_fn handle,
+			     struct vq_chain *chain, vq_chain_fn handle,
 			     void *dev)
 {
-	bool more;
+	unsigned int result = vq_serve(vq, chain, handle, dev);
 
-	do {
-		bool pushed = false;
-		int ret;
-
-		while ((ret = vq_pop(vq, chain)) != 0) {
-			if (ret == -EPROTO) {
-				virtio_mmio_needs_reset(vm);
-				return;
-			}
-			vq_push(vq, chain->head, ret > 0 ? handle(dev, vq, chain) : 0);
-			pushed = true;
-		}
-		more = false;
-		if (pushed && vq_finish_batch(vq, &more))
-			virtio_mmio_signal_used(vm);
-	} while (more);
+	if (result & VQ_SERVE_BROKEN)
+		virtio_mmio_needs_reset(vm);
+	else if (result & VQ_SERVE_NOTIFY)
+		virtio_mmio_signal_used(vm);
 }
 
 void virtio_mmio_needs_reset(struct virtio_mmio *vm)

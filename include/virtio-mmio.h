@@ -94,19 +94,12 @@ void virtio_mmio_write(struct virtio_mmio *vm, uint64_t offset,
 void virtio_mmio_reset(struct virtio_mmio *vm);
 
 /*
- * Handles one well-formed chain; returns the bytes written to the guest.
- * Malformed chains never reach it: they complete with length 0.
- */
-typedef uint32_t (*virtio_chain_fn)(void *dev, struct virtqueue *vq,
-				    const struct vq_chain *chain);
-
-/*
  * Completes everything the driver made available on @vq through
  * @handle, then interrupts as the driver asked. A corrupt ring puts the
  * device in NEEDS_RESET. @chain is the caller's scratch space.
  */
 void virtio_mmio_serve_queue(struct virtio_mmio *vm, struct virtqueue *vq,
-			     struct vq_chain *chain, virtio_chain_fn handle,
+			     struct vq_chain *chain, vq_chain_fn handle,
 			     void *dev);
 
 /* Raises the used-buffer interrupt. */

@@ -80,8 +80,9 @@ int vq_start(struct virtqueue *vq, const struct virtio_host *host);
 void vq_stop(struct virtqueue *vq);
 
 /*
- * Takes the next available chain. Returns 1 with @chain filled, 0 if the
- * ring is empty, -EINVAL if this chain is malformed (chain->head is still
+ * Takes the next available chain. With EVENT_IDX, taking the last one
+ * re-arms the driver's kick. Returns 1 with @chain filled, 0 if the ring
+ * is empty, -EINVAL if this chain is malformed (chain->head is still
  * valid: complete it with length 0), or -EPROTO if the ring itself is
  * corrupt and the device needs a reset.
  */
@@ -91,11 +92,28 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain);
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 
 /*
- * Called after a batch of at least one vq_push(): says whether the driver wants an
- * interrupt. With EVENT_IDX it also re-arms avail notifications and
- * returns with *more set if new buffers arrived meanwhile.
+ * Called once the ring is empty after at least one vq_push(): says
+ * whether the driver wants an interrupt.
  */
-bool vq_finish_batch(struct virtqueue *vq, bool *more);
+bool vq_finish_batch(struct virtqueue *vq);
+
+/*
+ * Handles one well-formed chain; returns the bytes written to the guest.
+ * Malformed chains never reach it: they complete with length 0.
+ */
+typedef uint32_t (*vq_chain_fn)(void *dev, struct virtqueue *vq,
+				const struct vq_chain *chain);
+
+#define VQ_SERVE_NOTIFY	1u	/* the driver wants a used-buffer notification */
+#define VQ_SERVE_BROKEN	2u	/* the ring is corrupt: the device needs a reset */
+
+/*
+ * Completes everything the driver made available through @handle, in
+ * batches, and says what the transport must do about it (VQ_SERVE_*).
+ * Stops at a corrupt ring. @chain is the caller's scratch space.
+ */
+unsigned int vq_serve(struct virtqueue *vq, struct vq_chain *chain,
+		      vq_chain_fn handle, void *dev);
 
 /* Copies the chain's device-readable bytes (at most @len) to @dst. */
 int vq_gather(struct virtqueue *vq, const struct vq_chain *chain,

@@ -372,6 +372,68 @@ static void event_idx_suppresses_interrupts(void **state)
 	assert_int_equal(f->g->irq_raises, 2);
 }
 
+/* The driver adds a chain while the device handles the one it kicked for. */
+static void publish_second_chain(void *arg)
+{
+	struct fixture *f = arg;
+
+	f->e->while_handling = NULL;
+	f->d.no_kick = true;	/* a kick now would re-enter the device */
+	sim_driver_publish(&f->d, 2);
+	f->d.no_kick = false;
+}
+
+static void chain_added_while_handling_is_not_lost(void **state)
+{
+	struct fixture *f = *state;
+	struct sim_desc *d = desc(f);
+	uint32_t id, len;
+
+	d[0] = (struct sim_desc) { DATA, 8, SIM_DESC_NEXT, 1 };
+	d[1] = (struct sim_desc) { DATA + 512, 8, SIM_DESC_WRITE, 0 };
+	d[2] = (struct sim_desc) { DATA + 1024, 8, SIM_DESC_NEXT, 3 };
+	d[3] = (struct sim_desc) { DATA + 1536, 8, SIM_DESC_WRITE, 0 };
+	f->e->while_handling = publish_second_chain;
+	f->e->while_handling_arg = f;
+	sim_driver_publish(&f->d, 0);
+	assert_int_equal(f->d.kicks, 1);
+	/* Both complete on that one kick: the device looks again before idling. */
+	assert_int_equal(f->e->chains, 2);
+	assert_int_equal(sim_driver_take_used(&f->d, &id, &len), 1);
+	assert_int_equal(id, 0);
+	assert_int_equal(sim_driver_take_used(&f->d, &id, &len), 1);
+	assert_int_equal(id, 2);
+	/* And the device, now idle, asks for a kick on the next one. */
+	assert_int_equal(publish_and_take(f, 0), 8);
+	assert_true(f->d.kick_wanted);
+	assert_int_equal(f->d.kicks, 2);
+}
+
+/* With several chains queued, the kick is re-armed only for the last. */
+static void kick_rearmed_after_a_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct sim_desc *d = desc(f);
+	uint8_t *used = sim_guest_ptr(f->g, GUEST_BASE + SIM_USED_OFF);
+	uint16_t avail_event;
+	uint32_t id, len;
+
+	d[0] = (struct sim_desc) { DATA, 8, SIM_DESC_NEXT, 1 };
+	d[1] = (struct sim_desc) { DATA + 512, 8, SIM_DESC_WRITE, 0 };
+	f->d.no_kick = true;
+	for (int i = 0; i < 3; i++)
+		sim_driver_publish(&f->d, 0);
+	f->d.no_kick = false;
+	sim_wr32(&f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(sim_driver_take_used(&f->d, &id, &len), 1);
+	memcpy(&avail_event, used + 4 + 8 * QSIZE, 2);
+	assert_int_equal(avail_event, 3);
+	assert_int_equal(f->g->irq_raises, 1);
+	assert_int_equal(publish_and_take(f, 0), 8);
+	assert_true(f->d.kick_wanted);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +456,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(reset_with_request_queued, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_interrupt_flag_respected, setup_no_event_idx, teardown),
 		cmocka_unit_test_setup_teardown(event_idx_suppresses_interrupts, setup, teardown),
+		cmocka_unit_test_setup_teardown(chain_added_while_handling_is_not_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(kick_rearmed_after_a_batch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("virtqueue-negative", tests, NULL, NULL);

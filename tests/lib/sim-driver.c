@@ -144,7 +144,8 @@ void sim_driver_publish(struct sim_driver *d, uint16_t head)
 	if (!d->manual_used_event)
 		avail[2 + d->qsize] = d->used_seen;
 	__atomic_store_n(&avail[1], d->avail_idx, __ATOMIC_RELEASE);
-	if (!d->no_kick && device_wants_kick(d, old, d->avail_idx)) {
+	d->kick_wanted = device_wants_kick(d, old, d->avail_idx);
+	if (!d->no_kick && d->kick_wanted) {
 		d->kicks++;
 		sim_wr32(d, R_QUEUE_NOTIFY, 0);
 	}

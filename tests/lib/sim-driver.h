@@ -63,6 +63,8 @@ struct sim_driver {
 	bool manual_used_event;
 	/* Publish without notifying (the caller kicks, e.g. to time it). */
 	bool no_kick;
+	/* Whether the device asked for a kick at the last publish. */
+	bool kick_wanted;
 };
 
 enum sim_split {

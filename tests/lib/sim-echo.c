@@ -20,6 +20,8 @@ static uint32_t echo_chain(void *dev, struct virtqueue *vq,
 	uint32_t n = chain->readable_len;
 
 	e->chains++;
+	if (e->while_handling)
+		e->while_handling(e->while_handling_arg);
 	if (n > chain->writable_len)
 		n = chain->writable_len;
 	if (n > sizeof(e->buf))

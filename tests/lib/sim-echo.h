@@ -19,6 +19,9 @@ struct sim_echo {
 	unsigned long chains;		/* well-formed chains handled */
 	unsigned long bad_chains;	/* chains completed with length 0 */
 	unsigned long resets;
+	/* Called as each chain is handled: a driver acting meanwhile. */
+	void (*while_handling)(void *arg);
+	void *while_handling_arg;
 };
 
 struct sim_echo *sim_echo_new(const struct virtio_host *host);
