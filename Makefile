@@ -146,7 +146,7 @@ ifeq ($(FUZZ),1)
 endif
 
 bench: $(BENCHES) $(TOOLS)
-	@set -e; for b in $(BENCHES); do echo "== $$b"; BUILD=$(BUILD) $$b; done
+	@set -e; for b in $(BENCHES); do sync; echo "== $$b"; BUILD=$(BUILD) $$b; done
 
 # libFuzzer targets: the shared code rebuilt with clang and coverage
 # instrumentation, always under ASan + UBSan.

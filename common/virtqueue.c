@@ -179,6 +179,7 @@ static int add_buf(struct vq_chain *chain, const struct vring_desc *d,
 		*seen_writable = true;
 	} else {
 		chain->readable_len += d->len;
+		chain->nreadable++;
 	}
 	return 0;
 }
@@ -315,6 +316,7 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain)
 		arm_kick(vq);
 
 	chain->nbufs = 0;
+	chain->nreadable = 0;
 	chain->readable_len = 0;
 	chain->writable_len = 0;
 	if (head >= vq->num) {
@@ -399,59 +401,48 @@ unsigned int vq_serve(struct virtqueue *vq, struct vq_chain *chain,
 	return pushed && vq_finish_batch(vq) ? VQ_SERVE_NOTIFY : 0;
 }
 
-static int copy_buf(struct virtqueue *vq, const struct vq_buf *b, size_t off,
-		    void *data, size_t n, bool to_guest)
+/* Copies between @data and the buffers [@b, @end), up to @len bytes. */
+static int copy_bufs(struct virtqueue *vq, const struct vq_buf *b,
+		     const struct vq_buf *end, uint8_t *data, size_t len,
+		     bool to_guest)
 {
-	struct guest_mapping map;
-	int ret;
+	const struct virtio_host *host = vq->host;
+	enum guest_access access = to_guest ? GUEST_ACCESS_WRITE :
+					      GUEST_ACCESS_READ;
 
-	ret = vq->host->ops->map(vq->host->opaque, b->addr + off, n,
-				 to_guest ? GUEST_ACCESS_WRITE : GUEST_ACCESS_READ,
-				 &map);
-	if (ret) {
-		log_guest("virtqueue: buffer %#llx+%zu not accessible",
-			  (unsigned long long)(b->addr + off), n);
-		return ret;
-	}
-	if (to_guest)
-		memcpy(map.ptr, data, n);
-	else
-		memcpy(data, map.ptr, n);
-	vq->host->ops->unmap(vq->host->opaque, &map);
-	return 0;
-}
+	for (; b < end && len; b++) {
+		struct guest_mapping map;
+		size_t n = b->len < len ? b->len : len;
+		int ret;
 
-static int copy_chain(struct virtqueue *vq, const struct vq_chain *chain,
-		      void *data, size_t len, bool to_guest)
-{
-	uint8_t *p = data;
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < chain->nbufs && len; i++) {
-		const struct vq_buf *b = &chain->bufs[i];
-		size_t n;
-
-		if (b->writable != to_guest)
-			continue;
-		n = b->len < len ? b->len : len;
-		ret = copy_buf(vq, b, 0, p, n, to_guest);
-		if (ret)
+		ret = host->ops->map(host->opaque, b->addr, n, access, &map);
+		if (ret) {
+			log_guest("virtqueue: buffer %#llx+%zu not accessible",
+				  (unsigned long long)b->addr, n);
 			return ret;
-		p += n;
+		}
+		if (to_guest)
+			memcpy(map.ptr, data, n);
+		else
+			memcpy(data, map.ptr, n);
+		host->ops->unmap(host->opaque, &map);
+		data += n;
 		len -= n;
 	}
 	return len ? -ENOSPC : 0;
 }
 
+/* Device-readable buffers come first: walk_chain() refuses other orders. */
 int vq_gather(struct virtqueue *vq, const struct vq_chain *chain,
 	      void *dst, size_t len)
 {
-	return copy_chain(vq, chain, dst, len, false);
+	return copy_bufs(vq, chain->bufs, chain->bufs + chain->nreadable,
+			 dst, len, false);
 }
 
 int vq_scatter(struct virtqueue *vq, const struct vq_chain *chain,
 	       const void *src, size_t len)
 {
-	return copy_chain(vq, chain, (void *)src, len, true);
+	return copy_bufs(vq, chain->bufs + chain->nreadable,
+			 chain->bufs + chain->nbufs, (void *)src, len, true);
 }

@@ -40,6 +40,7 @@ struct vq_buf {
 struct vq_chain {
 	uint16_t head;
 	unsigned int nbufs;
+	unsigned int nreadable;	/* bufs[0..nreadable) are device-readable */
 	uint32_t readable_len;
 	uint32_t writable_len;
 	struct vq_buf bufs[VQ_MAX_CHAIN_BUFS];

@@ -20,7 +20,8 @@
 #define GUEST_BASE	0x80000000ULL
 #define RUN_SECONDS	0.3
 #define ROUNDS		5
-#define DEVICE_SIDE_RUNS 200000UL
+#define DEVICE_SIDE_ROUNDS 11
+#define DEVICE_SIDE_RUNS 100000UL
 
 struct ctx {
 	struct rpmb_dev *core;
@@ -199,23 +200,25 @@ int main(void)
 	c.nreq = 1;
 	bench("read 1 block", &c, &read_total);
 	{
-		double core[ROUNDS], dev[ROUNDS], t_core, t_dev;
+		double core[DEVICE_SIDE_ROUNDS], over[DEVICE_SIDE_ROUNDS];
+		double t_core, t_over;
 
 		build_chain(&c);
-		for (int r = 0; r < ROUNDS; r++) {
+		/* Overhead per round, core and transport measured side by side. */
+		for (int r = 0; r < DEVICE_SIDE_ROUNDS; r++) {
 			struct device_side ds = device_side(&c);
 
 			core[r] = ds.core;
-			dev[r] = ds.total;
+			over[r] = ds.total - ds.core;
 		}
-		qsort(core, ROUNDS, sizeof(double), cmp);
-		qsort(dev, ROUNDS, sizeof(double), cmp);
-		t_core = core[ROUNDS / 2];
-		t_dev = dev[ROUNDS / 2];
-		printf("%-16s device side only: core %.0f ns, transport + core %.0f ns, overhead %.0f ns = %.1f%% of a one-block read (target < 10%%: %s)\n",
-		       "read 1 block", t_core * 1e9, t_dev * 1e9, (t_dev - t_core) * 1e9,
-		       100 * (t_dev - t_core) / t_dev,
-		       (t_dev - t_core) / t_dev < 0.10 ? "met" : "missed");
+		qsort(core, DEVICE_SIDE_ROUNDS, sizeof(double), cmp);
+		qsort(over, DEVICE_SIDE_ROUNDS, sizeof(double), cmp);
+		t_core = core[DEVICE_SIDE_ROUNDS / 2];
+		t_over = over[DEVICE_SIDE_ROUNDS / 2];
+		printf("%-16s device side only (medians of %d): core %.0f ns, overhead %.0f ns = %.1f%% of a one-block read (target < 10%%: %s)\n",
+		       "read 1 block", DEVICE_SIDE_ROUNDS, t_core * 1e9, t_over * 1e9,
+		       100 * t_over / (t_core + t_over),
+		       t_over / (t_core + t_over) < 0.10 ? "met" : "missed");
 	}
 	rt_frame(&c.req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
 	bench("get counter", &c, NULL);
