@@ -47,7 +47,7 @@ static void set_irq(struct virtio_mmio *vm, int level)
 	vm->irq_level = level;
 	/*
 	 * The used ring must be visible before the interrupt is: a guest
-	 * that takes it reads the ring at once. vq_finish_batch() fences
+	 * that takes it reads the ring at once. vq_serve() fences
 	 * only when it has to, so this release covers a backend whose
 	 * signalling path is not itself a barrier.
 	 */

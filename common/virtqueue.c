@@ -361,7 +361,8 @@ static bool driver_wants_interrupt(struct virtqueue *vq, uint16_t old)
 		 VRING_AVAIL_F_NO_INTERRUPT);
 }
 
-bool vq_finish_batch(struct virtqueue *vq)
+/* Called once the ring is empty after at least one vq_push(). */
+static bool finish_batch(struct virtqueue *vq)
 {
 	uint16_t old = vq->signalled_used;
 	bool notify;
@@ -398,7 +399,7 @@ unsigned int vq_serve(struct virtqueue *vq, struct vq_chain *chain,
 		vq_push(vq, chain->head, ret > 0 ? handle(dev, vq, chain) : 0);
 		pushed = true;
 	}
-	return pushed && vq_finish_batch(vq) ? VQ_SERVE_NOTIFY : 0;
+	return pushed && finish_batch(vq) ? VQ_SERVE_NOTIFY : 0;
 }
 
 /* Copies between @data and the buffers [@b, @end), up to @len bytes. */

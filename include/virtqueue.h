@@ -93,12 +93,6 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain);
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 
 /*
- * Called once the ring is empty after at least one vq_push(): says
- * whether the driver wants an interrupt.
- */
-bool vq_finish_batch(struct virtqueue *vq);
-
-/*
  * Handles one well-formed chain; returns the bytes written to the guest.
  * Malformed chains never reach it: they complete with length 0.
  */
@@ -109,9 +103,10 @@ typedef uint32_t (*vq_chain_fn)(void *dev, struct virtqueue *vq,
 #define VQ_SERVE_BROKEN	2u	/* the ring is corrupt: the device needs a reset */
 
 /*
- * Completes everything the driver made available through @handle, in
- * batches, and says what the transport must do about it (VQ_SERVE_*).
- * Stops at a corrupt ring. @chain is the caller's scratch space.
+ * Completes, through @handle, every chain the driver makes available
+ * until the ring is empty, and says what the transport must do about it
+ * (VQ_SERVE_*). Stops at a corrupt ring. @chain is the caller's scratch
+ * space.
  */
 unsigned int vq_serve(struct virtqueue *vq, struct vq_chain *chain,
 		      vq_chain_fn handle, void *dev);
