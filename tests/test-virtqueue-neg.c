@@ -409,13 +409,35 @@ static void chain_added_while_handling_is_not_lost(void **state)
 	assert_int_equal(f->d.kicks, 2);
 }
 
+struct avail_event_log {
+	struct fixture *f;
+	uint16_t seen[3];
+	unsigned int n;
+};
+
+static uint16_t avail_event(struct fixture *f)
+{
+	uint8_t *used = sim_guest_ptr(f->g, GUEST_BASE + SIM_USED_OFF);
+	uint16_t event;
+
+	memcpy(&event, used + 4 + 8 * QSIZE, 2);
+	return event;
+}
+
+static void log_avail_event(void *arg)
+{
+	struct avail_event_log *log = arg;
+
+	if (log->n < 3)
+		log->seen[log->n++] = avail_event(log->f);
+}
+
 /* With several chains queued, the kick is re-armed only for the last. */
 static void kick_rearmed_after_a_batch(void **state)
 {
 	struct fixture *f = *state;
 	struct sim_desc *d = desc(f);
-	uint8_t *used = sim_guest_ptr(f->g, GUEST_BASE + SIM_USED_OFF);
-	uint16_t avail_event;
+	struct avail_event_log log = { .f = f };
 	uint32_t id, len;
 
 	d[0] = (struct sim_desc) { DATA, 8, SIM_DESC_NEXT, 1 };
@@ -424,11 +446,18 @@ static void kick_rearmed_after_a_batch(void **state)
 	for (int i = 0; i < 3; i++)
 		sim_driver_publish(&f->d, 0);
 	f->d.no_kick = false;
+	f->e->while_handling = log_avail_event;
+	f->e->while_handling_arg = &log;
 	sim_wr32(&f->d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	f->e->while_handling = NULL;
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(sim_driver_take_used(&f->d, &id, &len), 1);
-	memcpy(&avail_event, used + 4 + 8 * QSIZE, 2);
-	assert_int_equal(avail_event, 3);
+	/* Untouched while more were queued; set as the last one was taken. */
+	assert_int_equal(log.n, 3);
+	assert_int_equal(log.seen[0], 0);
+	assert_int_equal(log.seen[1], 0);
+	assert_int_equal(log.seen[2], 3);
+	assert_int_equal(avail_event(f), 3);
 	assert_int_equal(f->g->irq_raises, 1);
 	assert_int_equal(publish_and_take(f, 0), 8);
 	assert_true(f->d.kick_wanted);
