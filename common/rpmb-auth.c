@@ -63,20 +63,34 @@ bool rpmb_auth_has_key(const struct rpmb_auth *a)
 	return a->keyed;
 }
 
-int rpmb_auth_mac(struct rpmb_auth *a, const struct rpmb_frame *frames,
-		  size_t n, uint8_t mac[RPMB_MAC_SIZE])
+int rpmb_auth_begin(struct rpmb_auth *a)
+{
+	return a->keyed && EVP_MAC_init(a->ctx, NULL, 0, NULL) ? 0 : -EIO;
+}
+
+int rpmb_auth_update(struct rpmb_auth *a, const struct rpmb_frame *frame)
+{
+	return EVP_MAC_update(a->ctx, frame->data, RPMB_MAC_DATA_LEN) ? 0 : -EIO;
+}
+
+int rpmb_auth_final(struct rpmb_auth *a, uint8_t mac[RPMB_MAC_SIZE])
 {
 	size_t len = 0;
 
-	if (!a->keyed || !EVP_MAC_init(a->ctx, NULL, 0, NULL))
-		return -EIO;
-	for (size_t i = 0; i < n; i++)
-		if (!EVP_MAC_update(a->ctx, frames[i].data, RPMB_MAC_DATA_LEN))
-			return -EIO;
 	if (!EVP_MAC_final(a->ctx, mac, &len, RPMB_MAC_SIZE) ||
 	    len != RPMB_MAC_SIZE)
 		return -EIO;
 	return 0;
+}
+
+int rpmb_auth_mac(struct rpmb_auth *a, const struct rpmb_frame *frames,
+		  size_t n, uint8_t mac[RPMB_MAC_SIZE])
+{
+	int ret = rpmb_auth_begin(a);
+
+	for (size_t i = 0; !ret && i < n; i++)
+		ret = rpmb_auth_update(a, &frames[i]);
+	return ret ? ret : rpmb_auth_final(a, mac);
 }
 
 bool rpmb_auth_verify(struct rpmb_auth *a, const struct rpmb_frame *frames,

@@ -21,6 +21,14 @@ bool rpmb_auth_has_key(const struct rpmb_auth *a);
 int rpmb_auth_mac(struct rpmb_auth *a, const struct rpmb_frame *frames,
 		  size_t n, uint8_t mac[RPMB_MAC_SIZE]);
 
+/*
+ * The same MAC, one frame at a time: for responses too long to build in
+ * memory at once. begin, then update per frame, then final.
+ */
+int rpmb_auth_begin(struct rpmb_auth *a);
+int rpmb_auth_update(struct rpmb_auth *a, const struct rpmb_frame *frame);
+int rpmb_auth_final(struct rpmb_auth *a, uint8_t mac[RPMB_MAC_SIZE]);
+
 /* Constant-time check of the MAC in the last of @n frames. */
 bool rpmb_auth_verify(struct rpmb_auth *a, const struct rpmb_frame *frames,
 		      size_t n);

@@ -17,6 +17,12 @@
 #include "virtio-rpmb.h"
 
 #define RPMB_QUEUE_SIZE	128
+/*
+ * Response frames are built in private memory and copied to the guest
+ * this many at a time: one mapping per batch rather than per frame,
+ * without holding a whole (up to 4 MiB) read response.
+ */
+#define RESP_STAGE	16
 
 struct virtio_rpmb {
 	char name[64];
@@ -24,10 +30,15 @@ struct virtio_rpmb {
 	struct virtio_mmio *mmio;
 	struct rpmb_config config;
 	size_t max_req_frames;
-	size_t max_resp_frames;
 	struct rpmb_frame *req;
-	struct rpmb_frame *resp;
 	struct vq_chain chain;
+
+	/* Delivery of the response being produced (see resp_put). */
+	struct virtqueue *vq;
+	struct vq_cursor cursor;
+	struct rpmb_frame stage[RESP_STAGE];
+	size_t staged;
+	bool resp_failed;
 };
 
 static void rpmb_get_config(void *dev, uint8_t *config)
@@ -39,12 +50,34 @@ static void rpmb_get_config(void *dev, uint8_t *config)
 	config[2] = vr->config.max_rd_cnt;
 }
 
+static int resp_flush(struct virtio_rpmb *vr)
+{
+	int ret = 0;
+
+	if (vr->staged && !vr->resp_failed)
+		ret = vq_scatter_at(vr->vq, &vr->chain, &vr->cursor, vr->stage,
+				    vr->staged * RPMB_FRAME_SIZE);
+	vr->staged = 0;
+	if (ret)
+		vr->resp_failed = true;
+	return ret;
+}
+
+static int resp_put(void *opaque, size_t index, const struct rpmb_frame *frame)
+{
+	struct virtio_rpmb *vr = opaque;
+
+	vr->stage[vr->staged++] = *frame;
+	return vr->staged == RESP_STAGE ? resp_flush(vr) : 0;
+}
+
 /* Returns the number of bytes written to the guest's response buffers. */
 static uint32_t handle_chain(void *dev, struct virtqueue *vq,
 			     const struct vq_chain *chain)
 {
 	struct virtio_rpmb *vr = dev;
-	size_t nreq, resp_cap, nresp;
+	struct rpmb_sink sink = { .put = resp_put, .opaque = vr };
+	size_t nreq, nresp;
 
 	if (!chain->readable_len || chain->readable_len % RPMB_FRAME_SIZE ||
 	    chain->readable_len / RPMB_FRAME_SIZE > vr->max_req_frames) {
@@ -53,24 +86,29 @@ static uint32_t handle_chain(void *dev, struct virtqueue *vq,
 		return 0;
 	}
 	nreq = chain->readable_len / RPMB_FRAME_SIZE;
-	if (vq_gather(vq, chain, vr->req, chain->readable_len))
+	if (vq_gather(vq, chain, vr->req, chain->readable_len)) {
+		/* Part of a PROGRAM_KEY frame may have arrived. */
+		explicit_bzero(vr->req, chain->readable_len);
 		return 0;
+	}
 
-	resp_cap = chain->writable_len / RPMB_FRAME_SIZE;
-	if (resp_cap > vr->max_resp_frames)
-		resp_cap = vr->max_resp_frames;
-	nresp = rpmb_dev_process(vr->rpmb, vr->req, nreq, vr->resp, resp_cap);
+	vr->vq = vq;
+	vq_cursor_init(chain, &vr->cursor);
+	vr->staged = 0;
+	vr->resp_failed = false;
+	nresp = rpmb_dev_process(vr->rpmb, vr->req, nreq,
+				 chain->writable_len / RPMB_FRAME_SIZE, &sink);
+	resp_flush(vr);
 	/* A PROGRAM_KEY request carries the key in clear. */
 	if (rpmb_frame_req_resp(vr->req) == RPMB_REQ_PROGRAM_KEY)
 		explicit_bzero(vr->req, nreq * RPMB_FRAME_SIZE);
-	if (!nresp)
-		return 0;
-	if (vq_scatter(vq, chain, vr->resp, nresp * RPMB_FRAME_SIZE)) {
+	explicit_bzero(vr->stage, sizeof(vr->stage));
+	if (vr->resp_failed) {
 		/* The request took effect; the guest can ask with RESULT_READ. */
 		log_guest("%s: response could not be delivered", vr->name);
 		return 0;
 	}
-	return nresp * RPMB_FRAME_SIZE;
+	return (uint32_t)(nresp * RPMB_FRAME_SIZE);
 }
 
 static void rpmb_queue_notify(void *dev, struct virtio_mmio *vm,
@@ -105,11 +143,9 @@ struct virtio_rpmb *virtio_rpmb_new(struct rpmb_store *store,
 		goto fail;
 	rpmb_dev_get_config(vr->rpmb, &vr->config);
 	vr->max_req_frames = rpmb_dev_max_req_frames(vr->rpmb);
-	vr->max_resp_frames = rpmb_dev_max_resp_frames(vr->rpmb);
 	vr->req = calloc(vr->max_req_frames, sizeof(*vr->req));
-	vr->resp = calloc(vr->max_resp_frames, sizeof(*vr->resp));
 	vr->mmio = virtio_mmio_new(&rpmb_ops, vr, host, vr->name);
-	if (!vr->req || !vr->resp || !vr->mmio)
+	if (!vr->req || !vr->mmio)
 		goto fail;
 	return vr;
 fail:
@@ -128,7 +164,6 @@ void virtio_rpmb_free(struct virtio_rpmb *vr)
 	if (vr->req)
 		explicit_bzero(vr->req, vr->max_req_frames * sizeof(*vr->req));
 	free(vr->req);
-	free(vr->resp);
 	free(vr);
 }
 

@@ -402,24 +402,31 @@ unsigned int vq_serve(struct virtqueue *vq, struct vq_chain *chain,
 	return pushed && finish_batch(vq) ? VQ_SERVE_NOTIFY : 0;
 }
 
-/* Copies between @data and the buffers [@b, @end), up to @len bytes. */
-static int copy_bufs(struct virtqueue *vq, const struct vq_buf *b,
-		     const struct vq_buf *end, uint8_t *data, size_t len,
-		     bool to_guest)
+/*
+ * Copies between @data and the buffers from @cur on, up to @end, for @len
+ * bytes; @cur ends where the copy did. Each piece is mapped for exactly
+ * its range and direction.
+ */
+static int copy_bufs(struct virtqueue *vq, const struct vq_chain *chain,
+		     struct vq_cursor *cur, unsigned int end, uint8_t *data,
+		     size_t len, bool to_guest)
 {
 	const struct virtio_host *host = vq->host;
 	enum guest_access access = to_guest ? GUEST_ACCESS_WRITE :
 					      GUEST_ACCESS_READ;
 
-	for (; b < end && len; b++) {
+	while (len && cur->buf < end) {
+		const struct vq_buf *b = &chain->bufs[cur->buf];
+		size_t room = b->len - cur->off;
+		size_t n = room < len ? room : len;
 		struct guest_mapping map;
-		size_t n = b->len < len ? b->len : len;
 		int ret;
 
-		ret = host->ops->map(host->opaque, b->addr, n, access, &map);
+		ret = host->ops->map(host->opaque, b->addr + cur->off, n,
+				     access, &map);
 		if (ret) {
 			log_guest("virtqueue: buffer %#llx+%zu not accessible",
-				  (unsigned long long)b->addr, n);
+				  (unsigned long long)(b->addr + cur->off), n);
 			return ret;
 		}
 		if (to_guest)
@@ -429,6 +436,11 @@ static int copy_bufs(struct virtqueue *vq, const struct vq_buf *b,
 		host->ops->unmap(host->opaque, &map);
 		data += n;
 		len -= n;
+		cur->off += (uint32_t)n;
+		if (cur->off == b->len) {
+			cur->buf++;
+			cur->off = 0;
+		}
 	}
 	return len ? -ENOSPC : 0;
 }
@@ -437,13 +449,28 @@ static int copy_bufs(struct virtqueue *vq, const struct vq_buf *b,
 int vq_gather(struct virtqueue *vq, const struct vq_chain *chain,
 	      void *dst, size_t len)
 {
-	return copy_bufs(vq, chain->bufs, chain->bufs + chain->nreadable,
-			 dst, len, false);
+	struct vq_cursor cur = { 0, 0 };
+
+	return copy_bufs(vq, chain, &cur, chain->nreadable, dst, len, false);
+}
+
+void vq_cursor_init(const struct vq_chain *chain, struct vq_cursor *cur)
+{
+	cur->buf = chain->nreadable;
+	cur->off = 0;
+}
+
+int vq_scatter_at(struct virtqueue *vq, const struct vq_chain *chain,
+		  struct vq_cursor *cur, const void *src, size_t len)
+{
+	return copy_bufs(vq, chain, cur, chain->nbufs, (void *)src, len, true);
 }
 
 int vq_scatter(struct virtqueue *vq, const struct vq_chain *chain,
 	       const void *src, size_t len)
 {
-	return copy_bufs(vq, chain->bufs + chain->nreadable,
-			 chain->bufs + chain->nbufs, (void *)src, len, true);
+	struct vq_cursor cur;
+
+	vq_cursor_init(chain, &cur);
+	return vq_scatter_at(vq, chain, &cur, src, len);
 }

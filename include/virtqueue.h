@@ -119,4 +119,20 @@ int vq_gather(struct virtqueue *vq, const struct vq_chain *chain,
 int vq_scatter(struct virtqueue *vq, const struct vq_chain *chain,
 	       const void *src, size_t len);
 
+/* A position in a chain's device-writable buffers. */
+struct vq_cursor {
+	unsigned int buf;	/* index into chain->bufs */
+	uint32_t off;		/* bytes already written to that buffer */
+};
+
+/* Starts a cursor at the first device-writable byte of @chain. */
+void vq_cursor_init(const struct vq_chain *chain, struct vq_cursor *cur);
+
+/*
+ * Copies @len bytes into the device-writable buffers at @cur and moves
+ * it on: for responses written in pieces. -ENOSPC if they do not fit.
+ */
+int vq_scatter_at(struct virtqueue *vq, const struct vq_chain *chain,
+		  struct vq_cursor *cur, const void *src, size_t len);
+
 #endif /* VIRTQUEUE_H */

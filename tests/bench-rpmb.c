@@ -103,7 +103,7 @@ static void build_write(struct io_arg *a)
 		rt_frame(&a->req[i], RPMB_REQ_DATA_WRITE, 0, (uint16_t)a->n, a->counter);
 		memset(a->req[i].data, (int)a->counter, RPMB_BLOCK_SIZE);
 	}
-	rt_sign(rt_key, a->req, a->n);
+	rc_sign(rc_test_key, a->req, a->n);
 	rt_frame(&a->req[a->n], RPMB_REQ_RESULT_READ, 0, 1, 0);
 }
 
@@ -118,7 +118,7 @@ static void one_write(void *p)
 	struct io_arg *a = p;
 
 	build_write(a);
-	if (rpmb_dev_process(a->dev, a->req, a->n + 1, a->resp, 1) != 1 ||
+	if (rpmb_dev_process_frames(a->dev, a->req, a->n + 1, a->resp, 1) != 1 ||
 	    rpmb_frame_result(a->resp) != RPMB_RES_OK)
 		abort();
 	a->counter++;
@@ -129,7 +129,7 @@ static void one_read(void *p)
 	struct io_arg *a = p;
 
 	rt_frame(&a->req[0], RPMB_REQ_DATA_READ, 0, (uint16_t)a->n, 0);
-	if (rpmb_dev_process(a->dev, a->req, 1, a->resp, a->n) != a->n ||
+	if (rpmb_dev_process_frames(a->dev, a->req, 1, a->resp, a->n) != a->n ||
 	    rpmb_frame_result(a->resp) != RPMB_RES_OK)
 		abort();
 }
@@ -195,10 +195,10 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/bench.rpmb", dir);
 	unlink(path);
 	st = rt_store(dir, "bench.rpmb", 16, MAX_BLOCKS, MAX_BLOCKS);
-	rpmb_store_program_key(st, rt_key);
+	rpmb_store_program_key(st, rc_test_key);
 	ia.dev = rpmb_dev_new(st);
 	ma.auth = rpmb_auth_new();
-	rpmb_auth_set_key(ma.auth, rt_key);
+	rpmb_auth_set_key(ma.auth, rc_test_key);
 
 	printf("RPMB core + store, store in %s (filesystem magic %#lx), medians of %d rounds\n",
 	       dir, (unsigned long)sfs.f_type, ROUNDS);

@@ -57,13 +57,13 @@ static void prepare(struct ctx *c)
 		return;
 	/* Signing is the guest's work; it is the same on both paths. */
 	rt_frame(&c->req[0], RPMB_REQ_DATA_WRITE, 0, 1, c->counter++);
-	rt_sign(rt_key, c->req, 1);
+	rc_sign(rc_test_key, c->req, 1);
 }
 
 static void via_core(struct ctx *c)
 {
 	prepare(c);
-	if (rpmb_dev_process(c->core, c->req, c->nreq, c->resp, 1) != 1)
+	if (rpmb_dev_process_frames(c->core, c->req, c->nreq, c->resp, 1) != 1)
 		abort();
 }
 
@@ -120,7 +120,7 @@ static struct device_side device_side(struct ctx *c)
 		sim_driver_ack_irq(&c->d);
 
 		t = now();
-		if (rpmb_dev_process(c->core, c->req, c->nreq, c->resp, 1) != 1)
+		if (rpmb_dev_process_frames(c->core, c->req, c->nreq, c->resp, 1) != 1)
 			abort();
 		core += now() - t;
 
@@ -186,7 +186,7 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	st = rt_store(dir, "t.rpmb", 1, 8, 8);
-	rpmb_store_program_key(st, rt_key);
+	rpmb_store_program_key(st, rc_test_key);
 	c.core = rpmb_dev_new(st);
 	g = sim_guest_new(GUEST_BASE, SIM_RAM_SIZE);
 	c.vr = virtio_rpmb_new(st, &g->host, "bench");

@@ -60,7 +60,7 @@ static void replay_vectors(void **state)
 			fail_msg("malformed vector line");
 		nreq = unhex(reqhex, (uint8_t *)req, sizeof(req)) / RPMB_FRAME_SIZE;
 		nwant = unhex(wanthex, (uint8_t *)want, sizeof(want)) / RPMB_FRAME_SIZE;
-		n = rpmb_dev_process(dev, req, nreq, got, room);
+		n = rpmb_dev_process_frames(dev, req, nreq, got, room);
 		if (n != nwant)
 			fail_msg("%s: %zu response frames, expected %zu", name, n, nwant);
 		if (memcmp(got, want, n * RPMB_FRAME_SIZE))

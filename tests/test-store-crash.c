@@ -48,7 +48,7 @@ static uint16_t addr_of(uint32_t i)
 /* Block data naming its write and address, so no stale block passes. */
 static void fill(uint8_t *data, uint16_t addr, uint32_t write)
 {
-	rt_pattern(data, addr, write);
+	rc_pattern(data, addr, write);
 	memcpy(data, &write, sizeof(write));
 	memcpy(data + sizeof(write), &addr, sizeof(addr));
 }
@@ -109,9 +109,9 @@ static void child(const char *path, int fd)
 				 (uint16_t)n, c);
 			fill(req[i].data, (uint16_t)(addr_of(c) + i), c);
 		}
-		rt_sign(rt_key, req, n);
+		rc_sign(rc_test_key, req, n);
 		rt_frame(&req[n], RPMB_REQ_RESULT_READ, 0, 1, 0);
-		if (rpmb_dev_process(dev, req, n + 1, &resp, 1) != 1 ||
+		if (rpmb_dev_process_frames(dev, req, n + 1, &resp, 1) != 1 ||
 		    rpmb_frame_result(&resp) != RPMB_RES_OK)
 			_exit(4);
 		c++;
@@ -156,7 +156,7 @@ static void kill_at_random_points(void **state)
 	uint32_t acked = 0, in_flight_landed = 0;
 	static struct model m;
 
-	assert_int_equal(rpmb_store_program_key(st, rt_key), 0);
+	assert_int_equal(rpmb_store_program_key(st, rc_test_key), 0);
 	rpmb_store_close(st);
 	snprintf(path, sizeof(path), "%s/crash.rpmb", dir);
 	srand((unsigned int)time(NULL));

@@ -40,9 +40,9 @@ static uint16_t program(struct rpmb_dev *dev)
 	struct rpmb_frame req[2], resp;
 
 	rt_frame(&req[0], RPMB_REQ_PROGRAM_KEY, 0, 1, 0);
-	memcpy(req[0].key_mac, rt_key, RPMB_KEY_SIZE);
+	memcpy(req[0].key_mac, rc_test_key, RPMB_KEY_SIZE);
 	rt_frame(&req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
-	assert_int_equal(rpmb_dev_process(dev, req, 2, &resp, 1), 1);
+	assert_int_equal(rpmb_dev_process_frames(dev, req, 2, &resp, 1), 1);
 	return rpmb_frame_result(&resp);
 }
 
@@ -52,11 +52,11 @@ static uint16_t write2(struct rpmb_dev *dev, uint32_t counter, uint32_t seed)
 
 	for (int i = 0; i < 2; i++) {
 		rt_frame(&req[i], RPMB_REQ_DATA_WRITE, 20, 2, counter);
-		rt_pattern(req[i].data, (uint16_t)(20 + i), seed);
+		rc_pattern(req[i].data, (uint16_t)(20 + i), seed);
 	}
-	rt_sign(rt_key, req, 2);
+	rc_sign(rc_test_key, req, 2);
 	rt_frame(&req[2], RPMB_REQ_RESULT_READ, 0, 1, 0);
-	assert_int_equal(rpmb_dev_process(dev, req, 3, &resp, 1), 1);
+	assert_int_equal(rpmb_dev_process_frames(dev, req, 3, &resp, 1), 1);
 	return rpmb_frame_result(&resp);
 }
 
@@ -71,8 +71,8 @@ static void assert_state(struct rpmb_store *st, bool key, uint32_t counter,
 	assert_int_equal(info.write_counter, counter);
 	assert_int_equal(rpmb_store_read(st, 20, 2, got), 0);
 	if (seed) {
-		rt_pattern(want, 20, seed);
-		rt_pattern(want + RPMB_BLOCK_SIZE, 21, seed);
+		rc_pattern(want, 20, seed);
+		rc_pattern(want + RPMB_BLOCK_SIZE, 21, seed);
 	} else {
 		memset(want, 0, sizeof(want));
 	}
@@ -274,12 +274,12 @@ static void store_errors(void **state)
 
 		faulty_dev_open(&f);
 		faulty_vfs_arm((enum faulty_op)op, 1);
-		assert_int_equal(rpmb_store_program_key(f.st, rt_key), want[op]);
+		assert_int_equal(rpmb_store_program_key(f.st, rc_test_key), want[op]);
 		assert_int_equal(rpmb_store_get_key(f.st, data), -ENOKEY);
-		assert_int_equal(rpmb_store_program_key(f.st, rt_key), 0);
+		assert_int_equal(rpmb_store_program_key(f.st, rc_test_key), 0);
 
-		rt_pattern(data, 20, 4);
-		rt_pattern(data + RPMB_BLOCK_SIZE, 21, 4);
+		rc_pattern(data, 20, 4);
+		rc_pattern(data + RPMB_BLOCK_SIZE, 21, 4);
 		faulty_vfs_arm((enum faulty_op)op, 1);
 		assert_int_equal(rpmb_store_write(f.st, 20, 2, data, 1), want[op]);
 		faulty_vfs_disarm();

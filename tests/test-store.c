@@ -146,7 +146,7 @@ static void data_and_ranges(void **state)
 	assert_int_equal(rpmb_store_read(st, nblocks - 1, 1, out), 0);
 	assert_memory_equal(out, zero, RPMB_BLOCK_SIZE);
 	for (int i = 0; i < 4; i++)
-		rt_pattern(in + i * RPMB_BLOCK_SIZE, (uint16_t)(nblocks - 4 + i), 3);
+		rc_pattern(in + i * RPMB_BLOCK_SIZE, (uint16_t)(nblocks - 4 + i), 3);
 	assert_int_equal(rpmb_store_write(st, nblocks - 4, 4, in, 1), 0);
 	assert_int_equal(rpmb_store_read(st, nblocks - 4, 4, out), 0);
 	assert_memory_equal(in, out, sizeof(in));
@@ -171,9 +171,9 @@ static void key_and_persistence(void **state)
 
 	assert_int_equal(open_mode("k", RPMB_STORE_CREATE_NEW, 2, &st), 0);
 	assert_int_equal(rpmb_store_get_key(st, key), -ENOKEY);
-	assert_int_equal(rpmb_store_program_key(st, rt_key), 0);
+	assert_int_equal(rpmb_store_program_key(st, rc_test_key), 0);
 	assert_int_equal(rpmb_store_program_key(st, in), -EEXIST);
-	rt_pattern(in, 700, 9);
+	rc_pattern(in, 700, 9);
 	assert_int_equal(rpmb_store_write(st, 700, 1, in, 41), 0);
 	rpmb_store_close(st);
 
@@ -183,7 +183,7 @@ static void key_and_persistence(void **state)
 	assert_true(info.key_programmed);
 	assert_int_equal(info.write_counter, 41);
 	assert_int_equal(rpmb_store_get_key(st, key), 0);
-	assert_memory_equal(key, rt_key, RPMB_KEY_SIZE);
+	assert_memory_equal(key, rc_test_key, RPMB_KEY_SIZE);
 	assert_int_equal(rpmb_store_read(st, 700, 1, out), 0);
 	assert_memory_equal(in, out, RPMB_BLOCK_SIZE);
 	assert_int_equal(rpmb_store_program_key(st, in), -EEXIST);
@@ -253,9 +253,9 @@ static void two_stores_at_once(void **state)
 
 	assert_int_equal(open_mode("s1", RPMB_STORE_CREATE_NEW, 1, &s1), 0);
 	assert_int_equal(open_mode("s2", RPMB_STORE_CREATE_NEW, 3, &s2), 0);
-	rt_pattern(a, 9, 1);
-	rt_pattern(b, 9, 2);
-	assert_int_equal(rpmb_store_program_key(s1, rt_key), 0);
+	rc_pattern(a, 9, 1);
+	rc_pattern(b, 9, 2);
+	assert_int_equal(rpmb_store_program_key(s1, rc_test_key), 0);
 	assert_int_equal(rpmb_store_write(s1, 9, 1, a, 1), 0);
 	assert_int_equal(rpmb_store_write(s2, 9, 1, b, 7), 0);
 	assert_int_equal(rpmb_store_read(s1, 9, 1, out), 0);

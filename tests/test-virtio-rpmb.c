@@ -107,7 +107,7 @@ static uint16_t res(struct fx *f, unsigned int i)
 static void program_key(struct fx *f)
 {
 	rt_frame(&f->req[0], RPMB_REQ_PROGRAM_KEY, 0, 1, 0);
-	memcpy(f->req[0].key_mac, rt_key, RPMB_KEY_SIZE);
+	memcpy(f->req[0].key_mac, rc_test_key, RPMB_KEY_SIZE);
 	rt_frame(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(xfer(f, 2, 1), RPMB_FRAME_SIZE);
 	assert_int_equal(rpmb_frame_req_resp(&f->resp[0]), RPMB_RESP_PROGRAM_KEY);
@@ -119,14 +119,14 @@ static uint16_t write_blocks(struct fx *f, uint16_t addr, uint16_t n,
 {
 	for (uint16_t i = 0; i < n; i++) {
 		rt_frame(&f->req[i], RPMB_REQ_DATA_WRITE, addr, n, counter);
-		rt_pattern(f->req[i].data, (uint16_t)(addr + i), counter);
+		rc_pattern(f->req[i].data, (uint16_t)(addr + i), counter);
 	}
-	rt_sign(rt_key, f->req, n);
+	rc_sign(rc_test_key, f->req, n);
 	if (forge)
 		f->req[0].data[0] ^= 1;
 	rt_frame(&f->req[n], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(xfer(f, n + 1u, 1), RPMB_FRAME_SIZE);
-	assert_true(rt_mac_ok(rt_key, f->resp, 1));
+	assert_true(rc_mac_ok(rc_test_key, f->resp, 1));
 	return res(f, 0);
 }
 
@@ -152,7 +152,7 @@ static void run_scenario(const struct variant *v)
 	assert_int_equal(xfer(f, 1, 1), RPMB_FRAME_SIZE);
 	assert_int_equal(res(f, 0), RPMB_RES_OK);
 	assert_memory_equal(f->resp[0].nonce, f->req[0].nonce, RPMB_NONCE_SIZE);
-	assert_true(rt_mac_ok(rt_key, f->resp, 1));
+	assert_true(rc_mac_ok(rc_test_key, f->resp, 1));
 
 	assert_int_equal(write_blocks(f, 4, 1, 0, false), RPMB_RES_OK);
 	assert_int_equal(write_blocks(f, 16, MAX_WR, 1, false), RPMB_RES_OK);
@@ -161,15 +161,15 @@ static void run_scenario(const struct variant *v)
 	/* Max-size read: MAX_RD response frames, one MAC over all. */
 	rt_frame(&f->req[0], RPMB_REQ_DATA_READ, 16, MAX_RD, 0);
 	assert_int_equal(xfer(f, 1, MAX_RD), MAX_RD * RPMB_FRAME_SIZE);
-	assert_true(rt_mac_ok(rt_key, f->resp, MAX_RD));
+	assert_true(rc_mac_ok(rc_test_key, f->resp, MAX_RD));
 	for (uint16_t i = 0; i < MAX_RD; i++) {
-		rt_pattern(want, (uint16_t)(16 + i), 1);
+		rc_pattern(want, (uint16_t)(16 + i), 1);
 		assert_memory_equal(f->resp[i].data, want, RPMB_BLOCK_SIZE);
 	}
 	/* block_count 0: the room decides. */
 	rt_frame(&f->req[0], RPMB_REQ_DATA_READ, 4, 0, 0);
 	assert_int_equal(xfer(f, 1, 1), RPMB_FRAME_SIZE);
-	rt_pattern(want, 4, 0);
+	rc_pattern(want, 4, 0);
 	assert_memory_equal(f->resp[0].data, want, RPMB_BLOCK_SIZE);
 
 	/* Failures through the transport. */
@@ -189,7 +189,7 @@ static void run_scenario(const struct variant *v)
 
 	/* A write without RESULT_READ completes with nothing written back. */
 	rt_frame(&f->req[0], RPMB_REQ_DATA_WRITE, 0, 1, 2);
-	rt_sign(rt_key, f->req, 1);
+	rc_sign(rc_test_key, f->req, 1);
 	assert_int_equal(xfer(f, 1, 1), 0);
 	rt_frame(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
 	assert_int_equal(xfer(f, 1, 1), RPMB_FRAME_SIZE);

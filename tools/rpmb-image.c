@@ -51,12 +51,13 @@ static int open_existing(const char *path, struct rpmb_store **st)
 	return ret;
 }
 
-static int parse_count(const char *s, unsigned int *out)
+static int parse_count(const char *s, unsigned int min, unsigned int *out)
 {
 	uint64_t v;
 
-	if (parse_u64(s, 255, &v) || !v) {
-		fprintf(stderr, "rpmb-image: '%s' is not a block count 1..255\n", s);
+	if (parse_u64(s, 255, &v) || v < min) {
+		fprintf(stderr, "rpmb-image: '%s' is not a block count %u..255\n",
+			s, min);
 		return -1;
 	}
 	*out = (unsigned int)v;
@@ -82,8 +83,8 @@ static int cmd_create(int argc, char **argv)
 				optarg);
 			return 2;
 		}
-		if ((c == 'w' && parse_count(optarg, &p.max_wr_cnt)) ||
-		    (c == 'r' && parse_count(optarg, &p.max_rd_cnt)) || c == '?')
+		if ((c == 'w' && parse_count(optarg, 1, &p.max_wr_cnt)) ||
+		    (c == 'r' && parse_count(optarg, 1, &p.max_rd_cnt)) || c == '?')
 			return 2;
 	}
 	if (!p.capacity || optind + 1 != argc) {
@@ -169,6 +170,11 @@ static size_t read_request(struct rpmb_frame *req, size_t max, int *bad)
 	return n / RPMB_FRAME_SIZE;
 }
 
+static int put_stdout(void *opaque, size_t index, const struct rpmb_frame *f)
+{
+	return fwrite(f, RPMB_FRAME_SIZE, 1, stdout) == 1 ? 0 : -EIO;
+}
+
 static int cmd_exec(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -176,14 +182,15 @@ static int cmd_exec(int argc, char **argv)
 		{ 0 }
 	};
 	unsigned int resp_frames = 0;
-	struct rpmb_frame *req = NULL, *resp = NULL;
+	struct rpmb_sink sink = { .put = put_stdout };
+	struct rpmb_frame *req = NULL;
 	struct rpmb_store *st;
 	struct rpmb_dev *dev;
-	size_t nreq, nresp, max_req = 0;
+	size_t nreq, max_req = 0;
 	int c, bad, ret = 1;
 
 	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1)
-		if (c != 'n' || parse_count(optarg, &resp_frames))
+		if (c != 'n' || parse_count(optarg, 1, &resp_frames))
 			return 2;
 	if (optind + 1 != argc) {
 		usage(stderr);
@@ -196,8 +203,7 @@ static int cmd_exec(int argc, char **argv)
 		goto out;
 	max_req = rpmb_dev_max_req_frames(dev);
 	req = calloc(max_req + 1, sizeof(*req));
-	resp = calloc(255, sizeof(*resp));
-	if (!req || !resp)
+	if (!req)
 		goto out;
 	nreq = read_request(req, max_req, &bad);
 	if (bad) {
@@ -209,9 +215,8 @@ static int cmd_exec(int argc, char **argv)
 		resp_frames = rpmb_frame_req_resp(req) == RPMB_REQ_DATA_READ &&
 			      rpmb_frame_block_count(req) ?
 			      rpmb_frame_block_count(req) : 1;
-	nresp = rpmb_dev_process(dev, req, nreq, resp, resp_frames);
-	if (fwrite(resp, RPMB_FRAME_SIZE, nresp, stdout) != nresp ||
-	    fflush(stdout)) {
+	rpmb_dev_process(dev, req, nreq, resp_frames, &sink);
+	if (ferror(stdout) || fflush(stdout)) {
 		fprintf(stderr, "rpmb-image: cannot write the response\n");
 		goto out;
 	}
@@ -220,7 +225,6 @@ out:
 	if (req)
 		explicit_bzero(req, (max_req + 1) * sizeof(*req));
 	free(req);
-	free(resp);
 	rpmb_dev_free(dev);
 	rpmb_store_close(st);
 	return ret;

@@ -36,7 +36,7 @@ static void setup(void)
 	if (rpmb_store_open(path, RPMB_STORE_CREATE_NEW, &p, &st, err, sizeof(err)))
 		abort();
 	unlink(path);	/* the open store keeps working; nothing is left behind */
-	rpmb_store_program_key(st, rt_key);
+	rpmb_store_program_key(st, rc_test_key);
 	dev = rpmb_dev_new(st);
 }
 
@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nreq > 9)
 		nreq = 9;
 	memcpy(req, data + 1, nreq * RPMB_FRAME_SIZE);
-	if (rpmb_dev_process(dev, req, nreq, resp, data[0] % 9) > 8)
+	if (rpmb_dev_process_frames(dev, req, nreq, resp, data[0] % 9) > 8)
 		abort();
 	return 0;
 }
