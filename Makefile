@@ -77,7 +77,10 @@ TEST_LIBS = $(call pkg_libs,$(TEST_PKGS))
 COMMON_SRCS := $(sort $(wildcard common/*.c))
 BACKEND_SRCS := $(sort $(filter-out backend/main.c,$(wildcard backend/*.c)))
 TOOL_SRCS := $(sort $(wildcard tools/*.c))
-TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+# Client models and frame helpers: tests and the in-guest rpmb-guest
+# share them, so they need nothing but OpenSSL.
+CLIENTLIB_SRCS := $(sort tests/lib/rpmb-clients.c $(wildcard tests/lib/rc-*.c))
+TESTLIB_SRCS := $(sort $(filter-out $(CLIENTLIB_SRCS),$(wildcard tests/lib/*.c)))
 TEST_SRCS := $(sort $(wildcard tests/test-*.c))
 BENCH_SRCS := $(sort $(wildcard tests/bench-*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
@@ -87,6 +90,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBCOMMON := $(BUILD)/libxenrpmb-common.a
 LIBBACKEND := $(BUILD)/libxenrpmb-backend.a
 LIBTEST := $(BUILD)/libxenrpmb-test.a
+LIBCLIENTS := $(BUILD)/libxenrpmb-clients.a
 DAEMON := $(BUILD)/xen-rpmb-backend
 TOOLS := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
@@ -108,7 +112,8 @@ all: $(LIBCOMMON) $(if $(wildcard backend/main.c),$(DAEMON)) $(TOOLS)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(if $(filter backend/% tests/%,$<),$(call pkg_cflags,$(XEN_PKGS))) \
-		$(if $(filter tests/%,$<),-Itests/lib $(call pkg_cflags,$(TEST_PKGS))) -c -o $@ $<
+		$(if $(filter tests/% tools/rpmb-guest.c,$<),-Itests/lib) \
+		$(if $(filter tests/%,$<),$(call pkg_cflags,$(TEST_PKGS))) -c -o $@ $<
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRCS))
 	@rm -f $@
@@ -122,15 +127,23 @@ $(LIBTEST): $(call obj,$(TESTLIB_SRCS))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+$(LIBCLIENTS): $(call obj,$(CLIENTLIB_SRCS))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 $(DAEMON): $(call obj,backend/main.c) $(LIBBACKEND) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(XEN_LIBS) $(COMMON_LIBS)
 
 $(BUILD)/%: $(BUILD)/obj/tools/%.o $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(COMMON_LIBS)
 
+# The guest-side test program drives devices with the client models.
+$(BUILD)/rpmb-guest: $(BUILD)/obj/tools/rpmb-guest.o $(LIBCLIENTS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(COMMON_LIBS)
+
 # Every test may use the test helpers, the backend's Xen-independent parts
 # and the shared code; the linker keeps only what each one needs.
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIBTEST) $(LIBBACKEND) $(LIBCOMMON)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIBTEST) $(LIBCLIENTS) $(LIBBACKEND) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(XEN_LIBS) $(COMMON_LIBS) -lpthread
 
@@ -155,7 +168,7 @@ FUZZ_CFLAGS := -fsanitize=fuzzer-no-link,address,undefined \
 fuzz:
 	@$(MAKE) --no-print-directory CC=$(CLANG) SAN=0 BUILD=$(FUZZ_BUILD)/lib \
 		CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_BUILD)/lib/libxenrpmb-common.a \
-		$(FUZZ_BUILD)/lib/libxenrpmb-test.a
+		$(FUZZ_BUILD)/lib/libxenrpmb-test.a $(FUZZ_BUILD)/lib/libxenrpmb-clients.a
 	@$(MAKE) --no-print-directory $(FUZZERS)
 
 $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_BUILD)/lib/libxenrpmb-common.a
@@ -164,6 +177,7 @@ $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_BUILD)/lib/libxenrpmb-common.a
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer -O1 -g -o $@ $< \
 		$(FUZZ_BUILD)/lib/libxenrpmb-test.a \
+		$(FUZZ_BUILD)/lib/libxenrpmb-clients.a \
 		$(FUZZ_BUILD)/lib/libxenrpmb-common.a $(COMMON_LIBS)
 
 fuzz-run: fuzz

@@ -20,6 +20,9 @@
 /* Put all request frames in one descriptor (default: one per frame). */
 #define VRPMB_XFER_ONE_SG	(1u << 0)
 
+/* Segments a request may be split into, each way (VRPMB_IOC_XFER_SEGS). */
+#define VRPMB_MAX_SEGS		80
+
 struct vrpmb_xfer {
 	__u64 req;		/* user pointer: nreq frames */
 	__u64 resp;		/* user pointer: room for nresp frames */
@@ -27,6 +30,20 @@ struct vrpmb_xfer {
 	__u32 nresp;
 	__u32 flags;
 	__u32 used;		/* out: bytes the device wrote */
+};
+
+/*
+ * The same, with the buffer boundaries chosen by the caller: @out_len
+ * bytes of request frames per device-readable descriptor, @in_len bytes
+ * of response room per device-writable one (each list summing to
+ * nreq x 512 and nresp x 512): how other frontends lay requests out.
+ */
+struct vrpmb_xfer_segs {
+	struct vrpmb_xfer x;	/* flags unused */
+	__u32 nout;
+	__u32 nin;
+	__u32 out_len[VRPMB_MAX_SEGS];
+	__u32 in_len[VRPMB_MAX_SEGS];
 };
 
 struct vrpmb_info {
@@ -40,5 +57,6 @@ struct vrpmb_info {
 
 #define VRPMB_IOC_XFER	_IOWR('R', 0x40, struct vrpmb_xfer)
 #define VRPMB_IOC_INFO	_IOR('R', 0x41, struct vrpmb_info)
+#define VRPMB_IOC_XFER_SEGS	_IOWR('R', 0x42, struct vrpmb_xfer_segs)
 
 #endif /* VRPMB_IOCTL_H */

@@ -100,11 +100,11 @@ struct io_arg {
 static void build_write(struct io_arg *a)
 {
 	for (size_t i = 0; i < a->n; i++) {
-		rt_frame(&a->req[i], RPMB_REQ_DATA_WRITE, 0, (uint16_t)a->n, a->counter);
+		rc_request(&a->req[i], RPMB_REQ_DATA_WRITE, 0, (uint16_t)a->n, a->counter);
 		memset(a->req[i].data, (int)a->counter, RPMB_BLOCK_SIZE);
 	}
 	rc_sign(rc_test_key, a->req, a->n);
-	rt_frame(&a->req[a->n], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&a->req[a->n], RPMB_REQ_RESULT_READ, 0, 1, 0);
 }
 
 /* What the guest does before sending: timed so it can be taken out. */
@@ -128,7 +128,7 @@ static void one_read(void *p)
 {
 	struct io_arg *a = p;
 
-	rt_frame(&a->req[0], RPMB_REQ_DATA_READ, 0, (uint16_t)a->n, 0);
+	rc_request(&a->req[0], RPMB_REQ_DATA_READ, 0, (uint16_t)a->n, 0);
 	if (rpmb_dev_process_frames(a->dev, a->req, 1, a->resp, a->n) != a->n ||
 	    rpmb_frame_result(a->resp) != RPMB_RES_OK)
 		abort();

@@ -56,7 +56,7 @@ static void prepare(struct ctx *c)
 	if (!c->is_write)
 		return;
 	/* Signing is the guest's work; it is the same on both paths. */
-	rt_frame(&c->req[0], RPMB_REQ_DATA_WRITE, 0, 1, c->counter++);
+	rc_request(&c->req[0], RPMB_REQ_DATA_WRITE, 0, 1, c->counter++);
 	rc_sign(rc_test_key, c->req, 1);
 }
 
@@ -196,7 +196,7 @@ int main(void)
 
 	printf("virtio-mmio + virtqueue + simulated guest memory vs RPMB core alone (medians of %d)\n",
 	       ROUNDS);
-	rt_frame(&c.req[0], RPMB_REQ_DATA_READ, 0, 1, 0);
+	rc_request(&c.req[0], RPMB_REQ_DATA_READ, 0, 1, 0);
 	c.nreq = 1;
 	bench("read 1 block", &c, &read_total);
 	{
@@ -220,9 +220,9 @@ int main(void)
 		       100 * t_over / (t_core + t_over),
 		       t_over / (t_core + t_over) < 0.10 ? "met" : "missed");
 	}
-	rt_frame(&c.req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
+	rc_request(&c.req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
 	bench("get counter", &c, NULL);
-	rt_frame(&c.req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&c.req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	c.nreq = 2;
 	c.is_write = true;
 	/* The core and the device share the store: one counter sequence. */

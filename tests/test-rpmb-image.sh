@@ -68,6 +68,41 @@ got=$(dd if="$dir/data.bin" bs=256 skip=5 count=1 status=none | xxd -p | tr -d '
 check "exported block 5 holds the written data" test "$got" = "$want"
 check "export refuses to overwrite" refuses "File exists" "$IMG" export "$s" "$dir/data.bin"
 
+# Offline key provisioning, checked the way OP-TEE checks a key: its
+# counter read (from optee-kat.txt) must come back exactly as the
+# independent model computed it with the test key.
+okat_req() { awk -v n="$1" '$1 == n { print $3 }' tests/kat/optee-kat.txt | xxd -r -p; }
+okat_resp() { awk -v n="$1" '$1 == n { print $4 }' tests/kat/optee-kat.txt; }
+key=D3EB3EC36E334C9F988CE2C0B85954610D2BCF8664844DF2AB56E6C61BB701E4
+umask 077
+printf '%s\n' "$key" >"$dir/key.hex"
+printf '%s' "$key" | xxd -r -p >"$dir/key.bin"
+p="$dir/p.rpmb"
+"$IMG" create --capacity 128K "$p"
+check "program-key from a hex file" "$IMG" program-key --key-file "$dir/key.hex" "$p"
+check "info: key programmed" bash -c "'$IMG' info '$p' | grep -q 'key: programmed'"
+got=$(okat_req optee-verify-key | "$IMG" exec "$p" | xxd -p | tr -d '\n')
+check "OP-TEE's key check passes on the provisioned store" test "$got" = "$(okat_resp optee-verify-key)"
+sum=$(sha256sum <"$p")
+check "a second key is refused" refuses "one-time programmable" \
+	"$IMG" program-key --key-file "$dir/key.bin" "$p"
+check "refused key left the store alone" test "$(sha256sum <"$p")" = "$sum"
+"$IMG" create --capacity 128K "$dir/q.rpmb"
+check "program-key from a raw file" "$IMG" program-key --key-file "$dir/key.bin" "$dir/q.rpmb"
+got=$(okat_req optee-verify-key | "$IMG" exec "$dir/q.rpmb" | xxd -p | tr -d '\n')
+check "raw key is the same key" test "$got" = "$(okat_resp optee-verify-key)"
+"$IMG" create --capacity 128K "$dir/r.rpmb"
+head -c 31 "$dir/key.bin" >"$dir/short.bin"
+check "short key file refused" refuses "not a key" "$IMG" program-key --key-file "$dir/short.bin" "$dir/r.rpmb"
+printf '%s\n' "${key:0:62}zz" >"$dir/bad.hex"
+check "bad hex refused" refuses "not a key" "$IMG" program-key --key-file "$dir/bad.hex" "$dir/r.rpmb"
+check "no key after refusals" bash -c "'$IMG' info '$dir/r.rpmb' | grep -q 'key: not programmed'"
+chmod 644 "$dir/key.hex"
+out=$("$IMG" program-key --key-file "$dir/key.hex" "$dir/r.rpmb" 2>&1)
+check "world-readable key file warned about" grep -q "readable by others" <<<"$out"
+check "program-key never prints the key" bash -c "! grep -qi '${key:0:16}' <<<'$out'"
+umask 022
+
 check "exec rejects a partial frame" refuses "whole 512-byte frames" \
 	bash -c "head -c 100 /dev/zero | '$IMG' exec '$s'"
 

@@ -64,9 +64,9 @@ static uint16_t result(const struct rpmb_frame *r)
 
 static void program_key(struct fx *f)
 {
-	rt_frame(&f->req[0], RPMB_REQ_PROGRAM_KEY, 0, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_PROGRAM_KEY, 0, 1, 0);
 	memcpy(f->req[0].key_mac, rc_test_key, RPMB_KEY_SIZE);
-	rt_frame(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(process(f, 2, 1), 1);
 	assert_int_equal(rpmb_frame_req_resp(&f->resp[0]), RPMB_RESP_PROGRAM_KEY);
 	assert_int_equal(result(&f->resp[0]), RPMB_RES_OK);
@@ -75,7 +75,7 @@ static void program_key(struct fx *f)
 
 static uint32_t read_counter(struct fx *f, uint16_t *res)
 {
-	rt_frame(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
 	memset(f->req[0].nonce, 0x5c, RPMB_NONCE_SIZE);
 	assert_int_equal(process(f, 1, 1), 1);
 	assert_int_equal(rpmb_frame_req_resp(&f->resp[0]),
@@ -90,13 +90,13 @@ static uint16_t write_blocks(struct fx *f, uint16_t addr, uint16_t n,
 			     uint32_t counter, uint32_t seed, bool forge)
 {
 	for (uint16_t i = 0; i < n; i++) {
-		rt_frame(&f->req[i], RPMB_REQ_DATA_WRITE, addr, n, counter);
+		rc_request(&f->req[i], RPMB_REQ_DATA_WRITE, addr, n, counter);
 		rc_pattern(f->req[i].data, (uint16_t)(addr + i), seed);
 	}
 	rc_sign(rc_test_key, f->req, n);
 	if (forge)
 		f->req[n - 1].key_mac[7] ^= 1;
-	rt_frame(&f->req[n], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&f->req[n], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(process(f, n + 1u, 1), 1);
 	assert_int_equal(rpmb_frame_req_resp(&f->resp[0]), RPMB_RESP_DATA_WRITE);
 	return result(&f->resp[0]);
@@ -105,7 +105,7 @@ static uint16_t write_blocks(struct fx *f, uint16_t addr, uint16_t n,
 static uint16_t read_blocks(struct fx *f, uint16_t addr, uint16_t count,
 			    size_t room, size_t *got)
 {
-	rt_frame(&f->req[0], RPMB_REQ_DATA_READ, addr, count, 0);
+	rc_request(&f->req[0], RPMB_REQ_DATA_READ, addr, count, 0);
 	memset(f->req[0].nonce, 0xa7, RPMB_NONCE_SIZE);
 	*got = process(f, 1, room);
 	assert_true(*got >= 1);
@@ -152,9 +152,9 @@ static void key_programming(void **state)
 	assert_true(rc_mac_ok(rc_test_key, f->resp, 1));
 
 	/* The key is one-time programmable. */
-	rt_frame(&f->req[0], RPMB_REQ_PROGRAM_KEY, 0, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_PROGRAM_KEY, 0, 1, 0);
 	memset(f->req[0].key_mac, 0x11, RPMB_KEY_SIZE);
-	rt_frame(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(process(f, 2, 1), 1);
 	assert_int_equal(result(&f->resp[0]), RPMB_RES_WRITE_FAILURE);
 	assert_true(rc_mac_ok(rc_test_key, f->resp, 1));	/* still the old key */
@@ -166,21 +166,21 @@ static void key_programming_bad_block_count(void **state)
 	uint16_t res;
 
 	/* 0 and 1 are what clients and the spec send; 2 is nonsense. */
-	rt_frame(&f->req[0], RPMB_REQ_PROGRAM_KEY, 0, 2, 0);
+	rc_request(&f->req[0], RPMB_REQ_PROGRAM_KEY, 0, 2, 0);
 	memcpy(f->req[0].key_mac, rc_test_key, RPMB_KEY_SIZE);
-	rt_frame(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(process(f, 2, 1), 1);
 	assert_int_equal(result(&f->resp[0]), RPMB_RES_GENERAL_FAILURE);
 	/* A trailing RESULT_READ with a nonsense count spoils the request. */
-	rt_frame(&f->req[0], RPMB_REQ_PROGRAM_KEY, 0, 0, 0);
+	rc_request(&f->req[0], RPMB_REQ_PROGRAM_KEY, 0, 0, 0);
 	memcpy(f->req[0].key_mac, rc_test_key, RPMB_KEY_SIZE);
-	rt_frame(&f->req[1], RPMB_REQ_RESULT_READ, 0, 3, 0);
+	rc_request(&f->req[1], RPMB_REQ_RESULT_READ, 0, 3, 0);
 	assert_int_equal(process(f, 2, 1), 1);
 	assert_int_equal(result(&f->resp[0]), RPMB_RES_GENERAL_FAILURE);
 	/* Without RESULT_READ there is no answer, but the result is kept. */
-	rt_frame(&f->req[0], RPMB_REQ_PROGRAM_KEY, 0, 7, 0);
+	rc_request(&f->req[0], RPMB_REQ_PROGRAM_KEY, 0, 7, 0);
 	assert_int_equal(process(f, 1, 1), 0);
-	rt_frame(&f->req[0], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(process(f, 1, 1), 1);
 	assert_int_equal(rpmb_frame_req_resp(&f->resp[0]), RPMB_RESP_PROGRAM_KEY);
 	assert_int_equal(result(&f->resp[0]), RPMB_RES_GENERAL_FAILURE);
@@ -260,7 +260,7 @@ static void read_count_from_room(void **state)
 	assert_int_equal(got, MAX_RD + 3);
 	assert_true(rc_mac_ok(rc_test_key, f->resp, MAX_RD + 3));
 	/* No room, no answer. */
-	rt_frame(&f->req[0], RPMB_REQ_DATA_READ, 0, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_DATA_READ, 0, 1, 0);
 	assert_int_equal(process(f, 1, 0), 0);
 }
 
@@ -289,15 +289,15 @@ static void bad_write_block_counts(void **state)
 
 	program_key(f);
 	/* block_count 0 */
-	rt_frame(&f->req[0], RPMB_REQ_DATA_WRITE, 0, 0, 0);
+	rc_request(&f->req[0], RPMB_REQ_DATA_WRITE, 0, 0, 0);
 	rc_sign(rc_test_key, f->req, 1);
-	rt_frame(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(process(f, 2, 1), 1);
 	assert_int_equal(result(&f->resp[0]), RPMB_RES_GENERAL_FAILURE);
 	/* block_count disagreeing with the number of frames sent */
-	rt_frame(&f->req[0], RPMB_REQ_DATA_WRITE, 0, 2, 0);
+	rc_request(&f->req[0], RPMB_REQ_DATA_WRITE, 0, 2, 0);
 	rc_sign(rc_test_key, f->req, 1);
-	rt_frame(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(process(f, 2, 1), 1);
 	assert_int_equal(result(&f->resp[0]), RPMB_RES_GENERAL_FAILURE);
 	assert_int_equal(read_counter(f, &res), 0);
@@ -311,15 +311,15 @@ static void too_many_write_frames(void **state)
 
 	program_key(f);
 	for (unsigned int i = 0; i < MAX_WR + 1; i++)
-		rt_frame(&big[i], RPMB_REQ_DATA_WRITE, 0, MAX_WR + 1, 0);
+		rc_request(&big[i], RPMB_REQ_DATA_WRITE, 0, MAX_WR + 1, 0);
 	rc_sign(rc_test_key, big, MAX_WR + 1);
 	/* More frames than max_wr_cnt + 1: refused before anything runs. */
-	rt_frame(&big[MAX_WR + 1], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&big[MAX_WR + 1], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(rpmb_dev_process_frames(f->dev, big, MAX_WR + 2, &resp, 1), 1);
 	assert_int_equal(result(&resp), RPMB_RES_GENERAL_FAILURE);
 	/* max_wr_cnt + 1 write frames and no RESULT_READ: block_count too big. */
 	assert_int_equal(rpmb_dev_process_frames(f->dev, big, MAX_WR + 1, &resp, 1), 0);
-	rt_frame(&big[0], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&big[0], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(rpmb_dev_process_frames(f->dev, big, 1, &resp, 1), 1);
 	assert_int_equal(result(&resp), RPMB_RES_GENERAL_FAILURE);
 }
@@ -347,9 +347,9 @@ static void forged_and_replayed(void **state)
 	assert_int_equal(write_blocks(f, 0, 1, 0, 3, false), RPMB_RES_COUNT_FAILURE);
 	/* A key nobody programmed: authentication failure. */
 	for (int i = 0; i < 1; i++) {
-		rt_frame(&f->req[0], RPMB_REQ_DATA_WRITE, 0, 1, 1);
+		rc_request(&f->req[0], RPMB_REQ_DATA_WRITE, 0, 1, 1);
 		rc_sign((const uint8_t *)"0123456789abcdef0123456789abcdef", f->req, 1);
-		rt_frame(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
+		rc_request(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
 		assert_int_equal(process(f, 2, 1), 1);
 		assert_int_equal(result(&f->resp[0]), RPMB_RES_AUTH_FAILURE);
 	}
@@ -361,11 +361,11 @@ static void write_without_result_read(void **state)
 	uint16_t res;
 
 	program_key(f);
-	rt_frame(&f->req[0], RPMB_REQ_DATA_WRITE, 7, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_DATA_WRITE, 7, 1, 0);
 	rc_sign(rc_test_key, f->req, 1);
 	assert_int_equal(process(f, 1, 1), 0);
 	assert_int_equal(read_counter(f, &res), 1);
-	rt_frame(&f->req[0], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(process(f, 1, 1), 1);
 	assert_int_equal(rpmb_frame_req_resp(&f->resp[0]), RPMB_RESP_DATA_WRITE);
 	assert_int_equal(result(&f->resp[0]), RPMB_RES_OK);
@@ -378,20 +378,20 @@ static void result_read_misuse(void **state)
 {
 	struct fx *f = *state;
 
-	rt_frame(&f->req[0], RPMB_REQ_RESULT_READ, 0, 2, 0);
+	rc_request(&f->req[0], RPMB_REQ_RESULT_READ, 0, 2, 0);
 	assert_int_equal(process(f, 1, 1), 1);
 	assert_int_equal(result(&f->resp[0]), RPMB_RES_GENERAL_FAILURE);
 	/* Mixed sequences are malformed. */
 	program_key(f);
-	rt_frame(&f->req[0], RPMB_REQ_DATA_WRITE, 0, 1, 0);
-	rt_frame(&f->req[1], RPMB_REQ_DATA_READ, 0, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_DATA_WRITE, 0, 1, 0);
+	rc_request(&f->req[1], RPMB_REQ_DATA_READ, 0, 1, 0);
 	assert_int_equal(process(f, 2, 1), 1);
 	assert_int_equal(result(&f->resp[0]), RPMB_RES_GENERAL_FAILURE);
-	rt_frame(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
-	rt_frame(&f->req[1], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
+	rc_request(&f->req[1], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
 	assert_int_equal(process(f, 2, 1), 1);
 	assert_int_equal(result(&f->resp[0]), RPMB_RES_GENERAL_FAILURE);
-	rt_frame(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 3, 0);
+	rc_request(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 3, 0);
 	assert_int_equal(process(f, 1, 1), 1);
 	assert_int_equal(result(&f->resp[0]), RPMB_RES_GENERAL_FAILURE);
 }
@@ -400,11 +400,11 @@ static void unknown_request_type(void **state)
 {
 	struct fx *f = *state;
 
-	rt_frame(&f->req[0], 0x0006, 0, 1, 0);	/* eMMC secure write protect */
+	rc_request(&f->req[0], 0x0006, 0, 1, 0);	/* eMMC secure write protect */
 	assert_int_equal(process(f, 1, 1), 1);
 	assert_int_equal(rpmb_frame_req_resp(&f->resp[0]), 0x0600);
 	assert_int_equal(result(&f->resp[0]), RPMB_RES_GENERAL_FAILURE);
-	rt_frame(&f->req[0], 0xffff, 0, 1, 0);
+	rc_request(&f->req[0], 0xffff, 0, 1, 0);
 	assert_int_equal(process(f, 1, 0), 0);
 	assert_int_equal(rpmb_dev_process_frames(f->dev, f->req, 0, f->resp, 1), 1);
 }
@@ -428,7 +428,7 @@ static void counter_expiry(void **state)
 	assert_int_equal(write_blocks(f, 1, 1, 0xfffffffe, 5, false), RPMB_RES_OK);
 	assert_int_equal(rpmb_frame_counter(&f->resp[0]), 0xffffffff);
 	/* Asked again afterwards, its result carries the flag. */
-	rt_frame(&f->req[0], RPMB_REQ_RESULT_READ, 0, 0, 0);
+	rc_request(&f->req[0], RPMB_REQ_RESULT_READ, 0, 0, 0);
 	assert_int_equal(process(f, 1, 1), 1);
 	assert_int_equal(result(&f->resp[0]),
 			 RPMB_RES_OK | RPMB_RES_WRITE_COUNTER_EXPIRED);
@@ -471,7 +471,7 @@ static void two_devices_are_independent(void **state)
 	struct rpmb_frame req, resp;
 
 	program_key(f);
-	rt_frame(&req, RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
+	rc_request(&req, RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
 	assert_int_equal(rpmb_dev_process_frames(dev2, &req, 1, &resp, 1), 1);
 	assert_int_equal(result(&resp), RPMB_RES_NO_AUTH_KEY);
 	rpmb_dev_free(dev2);

@@ -105,12 +105,12 @@ static void child(const char *path, int fd)
 		unsigned int n = blocks_of(c);
 
 		for (unsigned int i = 0; i < n; i++) {
-			rt_frame(&req[i], RPMB_REQ_DATA_WRITE, addr_of(c),
+			rc_request(&req[i], RPMB_REQ_DATA_WRITE, addr_of(c),
 				 (uint16_t)n, c);
 			fill(req[i].data, (uint16_t)(addr_of(c) + i), c);
 		}
 		rc_sign(rc_test_key, req, n);
-		rt_frame(&req[n], RPMB_REQ_RESULT_READ, 0, 1, 0);
+		rc_request(&req[n], RPMB_REQ_RESULT_READ, 0, 1, 0);
 		if (rpmb_dev_process_frames(dev, req, n + 1, &resp, 1) != 1 ||
 		    rpmb_frame_result(&resp) != RPMB_RES_OK)
 			_exit(4);

@@ -39,9 +39,9 @@ static uint16_t program(struct rpmb_dev *dev)
 {
 	struct rpmb_frame req[2], resp;
 
-	rt_frame(&req[0], RPMB_REQ_PROGRAM_KEY, 0, 1, 0);
+	rc_request(&req[0], RPMB_REQ_PROGRAM_KEY, 0, 1, 0);
 	memcpy(req[0].key_mac, rc_test_key, RPMB_KEY_SIZE);
-	rt_frame(&req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(rpmb_dev_process_frames(dev, req, 2, &resp, 1), 1);
 	return rpmb_frame_result(&resp);
 }
@@ -51,11 +51,11 @@ static uint16_t write2(struct rpmb_dev *dev, uint32_t counter, uint32_t seed)
 	struct rpmb_frame req[3], resp;
 
 	for (int i = 0; i < 2; i++) {
-		rt_frame(&req[i], RPMB_REQ_DATA_WRITE, 20, 2, counter);
+		rc_request(&req[i], RPMB_REQ_DATA_WRITE, 20, 2, counter);
 		rc_pattern(req[i].data, (uint16_t)(20 + i), seed);
 	}
 	rc_sign(rc_test_key, req, 2);
-	rt_frame(&req[2], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&req[2], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(rpmb_dev_process_frames(dev, req, 3, &resp, 1), 1);
 	return rpmb_frame_result(&resp);
 }

@@ -106,9 +106,9 @@ static uint16_t res(struct fx *f, unsigned int i)
 
 static void program_key(struct fx *f)
 {
-	rt_frame(&f->req[0], RPMB_REQ_PROGRAM_KEY, 0, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_PROGRAM_KEY, 0, 1, 0);
 	memcpy(f->req[0].key_mac, rc_test_key, RPMB_KEY_SIZE);
-	rt_frame(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(xfer(f, 2, 1), RPMB_FRAME_SIZE);
 	assert_int_equal(rpmb_frame_req_resp(&f->resp[0]), RPMB_RESP_PROGRAM_KEY);
 	assert_int_equal(res(f, 0), RPMB_RES_OK);
@@ -118,13 +118,13 @@ static uint16_t write_blocks(struct fx *f, uint16_t addr, uint16_t n,
 			     uint32_t counter, bool forge)
 {
 	for (uint16_t i = 0; i < n; i++) {
-		rt_frame(&f->req[i], RPMB_REQ_DATA_WRITE, addr, n, counter);
+		rc_request(&f->req[i], RPMB_REQ_DATA_WRITE, addr, n, counter);
 		rc_pattern(f->req[i].data, (uint16_t)(addr + i), counter);
 	}
 	rc_sign(rc_test_key, f->req, n);
 	if (forge)
 		f->req[0].data[0] ^= 1;
-	rt_frame(&f->req[n], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&f->req[n], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(xfer(f, n + 1u, 1), RPMB_FRAME_SIZE);
 	assert_true(rc_mac_ok(rc_test_key, f->resp, 1));
 	return res(f, 0);
@@ -142,12 +142,12 @@ static void run_scenario(const struct variant *v)
 	assert_int_equal(rd(f->vr, VIRTIO_MMIO_DEVICE_ID, 4), 28);
 
 	/* Counter before the key: NO_AUTH_KEY. */
-	rt_frame(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
 	assert_int_equal(xfer(f, 1, 1), RPMB_FRAME_SIZE);
 	assert_int_equal(res(f, 0), RPMB_RES_NO_AUTH_KEY);
 
 	program_key(f);
-	rt_frame(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
 	memset(f->req[0].nonce, 0x3c, RPMB_NONCE_SIZE);
 	assert_int_equal(xfer(f, 1, 1), RPMB_FRAME_SIZE);
 	assert_int_equal(res(f, 0), RPMB_RES_OK);
@@ -159,7 +159,7 @@ static void run_scenario(const struct variant *v)
 	assert_int_equal(rpmb_frame_counter(&f->resp[0]), 2);
 
 	/* Max-size read: MAX_RD response frames, one MAC over all. */
-	rt_frame(&f->req[0], RPMB_REQ_DATA_READ, 16, MAX_RD, 0);
+	rc_request(&f->req[0], RPMB_REQ_DATA_READ, 16, MAX_RD, 0);
 	assert_int_equal(xfer(f, 1, MAX_RD), MAX_RD * RPMB_FRAME_SIZE);
 	assert_true(rc_mac_ok(rc_test_key, f->resp, MAX_RD));
 	for (uint16_t i = 0; i < MAX_RD; i++) {
@@ -167,7 +167,7 @@ static void run_scenario(const struct variant *v)
 		assert_memory_equal(f->resp[i].data, want, RPMB_BLOCK_SIZE);
 	}
 	/* block_count 0: the room decides. */
-	rt_frame(&f->req[0], RPMB_REQ_DATA_READ, 4, 0, 0);
+	rc_request(&f->req[0], RPMB_REQ_DATA_READ, 4, 0, 0);
 	assert_int_equal(xfer(f, 1, 1), RPMB_FRAME_SIZE);
 	rc_pattern(want, 4, 0);
 	assert_memory_equal(f->resp[0].data, want, RPMB_BLOCK_SIZE);
@@ -176,22 +176,22 @@ static void run_scenario(const struct variant *v)
 	assert_int_equal(write_blocks(f, 4, 1, 2, true), RPMB_RES_AUTH_FAILURE);
 	assert_int_equal(write_blocks(f, 4, 1, 1, false), RPMB_RES_COUNT_FAILURE);
 	assert_int_equal(write_blocks(f, NBLOCKS - 1, 2, 2, false), RPMB_RES_ADDR_FAILURE);
-	rt_frame(&f->req[0], RPMB_REQ_DATA_READ, NBLOCKS, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_DATA_READ, NBLOCKS, 1, 0);
 	assert_int_equal(xfer(f, 1, 1), RPMB_FRAME_SIZE);
 	assert_int_equal(res(f, 0), RPMB_RES_ADDR_FAILURE);
-	rt_frame(&f->req[0], RPMB_REQ_RESULT_READ, 0, 2, 0);
+	rc_request(&f->req[0], RPMB_REQ_RESULT_READ, 0, 2, 0);
 	assert_int_equal(xfer(f, 1, 1), RPMB_FRAME_SIZE);
 	assert_int_equal(res(f, 0), RPMB_RES_GENERAL_FAILURE);
-	rt_frame(&f->req[0], RPMB_REQ_PROGRAM_KEY, 0, 1, 0);
-	rt_frame(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_PROGRAM_KEY, 0, 1, 0);
+	rc_request(&f->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	assert_int_equal(xfer(f, 2, 1), RPMB_FRAME_SIZE);
 	assert_int_equal(res(f, 0), RPMB_RES_WRITE_FAILURE);
 
 	/* A write without RESULT_READ completes with nothing written back. */
-	rt_frame(&f->req[0], RPMB_REQ_DATA_WRITE, 0, 1, 2);
+	rc_request(&f->req[0], RPMB_REQ_DATA_WRITE, 0, 1, 2);
 	rc_sign(rc_test_key, f->req, 1);
 	assert_int_equal(xfer(f, 1, 1), 0);
-	rt_frame(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
 	assert_int_equal(xfer(f, 1, 1), RPMB_FRAME_SIZE);
 	assert_int_equal(rpmb_frame_counter(&f->resp[0]), 3);
 	fx_free(f);
@@ -219,7 +219,7 @@ static void malformed_requests_get_zero_length(void **state)
 	/* Nothing readable at all. */
 	assert_int_equal(sim_driver_submit(&f->d, &seg[1], 1, false), 0);
 	/* Response buffers the guest granted read-only. */
-	rt_frame(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
 	f->g->ro_start = GUEST_BASE + SIM_DATA_OFF + RPMB_FRAME_SIZE;
 	f->g->ro_len = RPMB_FRAME_SIZE;
 	assert_int_equal(sim_rpmb_xfer(&f->d, f->req, 1, f->resp, 1,
@@ -241,7 +241,7 @@ static void reset_keeps_rpmb_state(void **state)
 	virtio_rpmb_reset(f->vr);
 	assert_int_equal(rd(f->vr, VIRTIO_MMIO_STATUS, 4), 0);
 	assert_int_equal(sim_driver_probe(&f->d, ~0ULL, 64), 0);
-	rt_frame(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
+	rc_request(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
 	assert_int_equal(xfer(f, 1, 1), RPMB_FRAME_SIZE);
 	assert_int_equal(rpmb_frame_counter(&f->resp[0]), 1);
 	fx_free(f);

@@ -9,6 +9,7 @@
  *   rpmb-guest [--dev D] [--key HEX] check-state --counter N
  *   rpmb-guest [--dev D] fresh
  *   rpmb-guest [--dev D] [--key HEX] bench [--ops N]
+ *   rpmb-guest [--dev D] client NAME|all
  *   rpmb-guest garbage --base ADDR [--seed N] [--iterations N]
  *
  * Results are lines "E2E-RESULT: <name> PASS|FAIL <detail>"; benchmark
@@ -29,8 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
+#include "rpmb-clients.h"
 #include "rpmb-frame.h"
 #include "vrpmb-ioctl.h"
 
@@ -63,46 +63,14 @@ static void report(struct guest *g, const char *name, bool ok, const char *fmt, 
 		g->failures++;
 }
 
-static void frame(struct rpmb_frame *f, uint16_t type, uint16_t addr,
-		  uint16_t count, uint32_t counter)
-{
-	memset(f, 0, sizeof(*f));
-	rpmb_frame_set_req_resp(f, type);
-	rpmb_frame_set_address(f, addr);
-	rpmb_frame_set_block_count(f, count);
-	rpmb_frame_set_counter(f, counter);
-}
-
-static void mac_of(const uint8_t *key, const struct rpmb_frame *f, size_t n,
-		   uint8_t out[RPMB_MAC_SIZE])
-{
-	static uint8_t buf[MAX_FRAMES * RPMB_MAC_DATA_LEN];
-	size_t len;
-
-	for (size_t i = 0; i < n; i++)
-		memcpy(buf + i * RPMB_MAC_DATA_LEN, f[i].data, RPMB_MAC_DATA_LEN);
-	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, RPMB_KEY_SIZE,
-		       buf, n * RPMB_MAC_DATA_LEN, out, RPMB_MAC_SIZE, &len))
-		abort();
-}
-
 static void sign(struct guest *g, struct rpmb_frame *f, size_t n)
 {
-	mac_of(g->key, f, n, f[n - 1].key_mac);
+	rc_sign(g->key, f, n);
 }
 
 static bool mac_ok(struct guest *g, const struct rpmb_frame *f, size_t n)
 {
-	uint8_t mac[RPMB_MAC_SIZE];
-
-	mac_of(g->key, f, n, mac);
-	return !memcmp(mac, f[n - 1].key_mac, RPMB_MAC_SIZE);
-}
-
-static void pattern(uint8_t *data, uint16_t addr, uint32_t counter)
-{
-	for (unsigned int i = 0; i < RPMB_BLOCK_SIZE; i++)
-		data[i] = (uint8_t)(addr * 3 + counter * 11 + i);
+	return rc_mac_ok(g->key, f, n);
 }
 
 /* One request: returns the number of response bytes, or -errno. */
@@ -128,7 +96,7 @@ static long get_counter(struct guest *g, uint32_t *counter)
 {
 	long used;
 
-	frame(&g->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
+	rc_request(&g->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
 	for (int i = 0; i < RPMB_NONCE_SIZE; i++)
 		g->req[0].nonce[i] = (uint8_t)rand();
 	used = xfer(g, 1, 1);
@@ -138,9 +106,9 @@ static long get_counter(struct guest *g, uint32_t *counter)
 
 static long program_key(struct guest *g)
 {
-	frame(&g->req[0], RPMB_REQ_PROGRAM_KEY, 0, 1, 0);
+	rc_request(&g->req[0], RPMB_REQ_PROGRAM_KEY, 0, 1, 0);
 	memcpy(g->req[0].key_mac, g->key, RPMB_KEY_SIZE);
-	frame(&g->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&g->req[1], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	return xfer(g, 2, 1);
 }
 
@@ -149,20 +117,20 @@ static long write_blocks(struct guest *g, uint16_t addr, uint16_t n,
 			 uint16_t count, uint32_t counter, bool forge)
 {
 	for (uint16_t i = 0; i < n; i++) {
-		frame(&g->req[i], RPMB_REQ_DATA_WRITE, addr, count, counter);
-		pattern(g->req[i].data, (uint16_t)(addr + i), counter);
+		rc_request(&g->req[i], RPMB_REQ_DATA_WRITE, addr, count, counter);
+		rc_pattern(g->req[i].data, (uint16_t)(addr + i), counter);
 	}
 	sign(g, g->req, n);
 	if (forge)
 		g->req[0].data[17] ^= 0x20;
-	frame(&g->req[n], RPMB_REQ_RESULT_READ, 0, 1, 0);
+	rc_request(&g->req[n], RPMB_REQ_RESULT_READ, 0, 1, 0);
 	return xfer(g, n + 1u, 1);
 }
 
 static long read_blocks(struct guest *g, uint16_t addr, uint16_t count,
 			unsigned int room)
 {
-	frame(&g->req[0], RPMB_REQ_DATA_READ, addr, count, 0);
+	rc_request(&g->req[0], RPMB_REQ_DATA_READ, addr, count, 0);
 	for (int i = 0; i < RPMB_NONCE_SIZE; i++)
 		g->req[0].nonce[i] = (uint8_t)rand();
 	return xfer(g, 1, room);
@@ -181,7 +149,7 @@ static bool data_is(struct guest *g, unsigned int i, uint16_t addr,
 {
 	uint8_t want[RPMB_BLOCK_SIZE];
 
-	pattern(want, addr, counter);
+	rc_pattern(want, addr, counter);
 	return !memcmp(g->resp[i].data, want, RPMB_BLOCK_SIZE);
 }
 
@@ -225,7 +193,7 @@ static void cmd_test_failures(struct guest *g, uint32_t counter)
 	used = read_blocks(g, (uint16_t)g->nblocks, 1, 1);
 	report(g, "read-past-end", used == 512 && result(g) == RPMB_RES_ADDR_FAILURE,
 	       "result %#x", result(g));
-	frame(&g->req[0], RPMB_REQ_RESULT_READ, 0, 2, 0);
+	rc_request(&g->req[0], RPMB_REQ_RESULT_READ, 0, 2, 0);
 	used = xfer(g, 1, 1);
 	report(g, "result-read-bad-count", used == 512 &&
 	       result(g) == RPMB_RES_GENERAL_FAILURE, "result %#x", result(g));
@@ -400,6 +368,59 @@ static int cmd_bench(struct guest *g, unsigned int ops)
 	return 0;
 }
 
+/*
+ * The real clients' models (tests/lib/rc-*.c), each request laid out in
+ * buffers as that client's frontend does, through the driver's segment
+ * ioctl. Each needs a device of its own with no key yet.
+ */
+static long client_xfer(void *opaque, const struct rc_xfer *x)
+{
+	struct guest *g = opaque;
+	struct vrpmb_xfer_segs s = {
+		.x = {
+			.req = (uintptr_t)x->req, .resp = (uintptr_t)x->resp,
+			.nreq = x->nreq, .nresp = x->nresp,
+		},
+		.nout = x->nout, .nin = x->nin,
+	};
+
+	if (x->nout > VRPMB_MAX_SEGS || x->nin > VRPMB_MAX_SEGS)
+		return -EINVAL;
+	memcpy(s.out_len, x->out_len, x->nout * sizeof(s.out_len[0]));
+	memcpy(s.in_len, x->in_len, x->nin * sizeof(s.in_len[0]));
+	if (ioctl(g->fd, VRPMB_IOC_XFER_SEGS, &s))
+		return -errno;
+	return s.x.used;
+}
+
+static void client_report(void *opaque, const char *client, const char *step,
+			  bool ok, const char *detail)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "client-%s/%s", client, step);
+	report(opaque, name, ok, "%s", detail);
+}
+
+static int cmd_client(struct guest *g, const char *name)
+{
+	const struct rc_client *c = rc_client_find(name);
+	struct rc_channel ch = { .xfer = client_xfer, .opaque = g };
+
+	if (!c) {
+		fprintf(stderr, "rpmb-guest: no client model '%s'; known:", name);
+		for (size_t i = 0; i < rc_nclients; i++)
+			fprintf(stderr, " %s", rc_clients[i].name);
+		fprintf(stderr, "\n");
+		return 2;
+	}
+	printf("E2E-GUEST: client %s (%s) on a device with capacity %u\n",
+	       c->name, c->what, g->info.capacity);
+	rc_client_run(c, &ch, c->layout, g->info.capacity, g->info.max_wr_cnt,
+		      client_report, g);
+	return g->failures ? 1 : 0;
+}
+
 /* A hostile guest: random register traffic, then rings at garbage. */
 static int cmd_garbage(uint64_t base, unsigned int seed, unsigned int iterations)
 {
@@ -478,6 +499,9 @@ static void usage(void)
 		"  check-state --counter N   key, counter N and data left by 'test'\n"
 		"  fresh                     the device has no key\n"
 		"  bench [--ops N]           latency, ops/s and MMIO exits per op\n"
+		"  client NAME               a real client's whole sequence, on a\n"
+		"                            device with no key yet (NAME: optee,\n"
+		"                            mmc-utils, u-boot, linux-v2, spec-draft)\n"
 		"  garbage --base ADDR [--seed N] [--iterations N]\n"
 		"                            hostile register and ring traffic\n");
 }
@@ -548,7 +572,8 @@ int main(int argc, char **argv)
 		return o.base ? cmd_garbage(o.base, (unsigned int)o.seed,
 					    (unsigned int)o.iterations) : 2;
 	if (strcmp(cmd, "test") && strcmp(cmd, "check-state") &&
-	    strcmp(cmd, "fresh") && strcmp(cmd, "bench")) {
+	    strcmp(cmd, "fresh") && strcmp(cmd, "bench") &&
+	    strcmp(cmd, "client")) {
 		usage();
 		return 2;
 	}
@@ -562,6 +587,8 @@ int main(int argc, char **argv)
 		return cmd_fresh(&g);
 	if (!strcmp(cmd, "bench") && o.ops)
 		return cmd_bench(&g, (unsigned int)o.ops);
+	if (!strcmp(cmd, "client") && optind < argc)
+		return cmd_client(&g, argv[optind]);
 	usage();
 	return 2;
 }

@@ -3,12 +3,15 @@
  * rpmb-image: create and inspect RPMB stores, and run one request
  * against a store exactly as the device would answer it.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -25,6 +28,10 @@ static void usage(FILE *out)
 		"        new store (mode 0600); SIZE is 128K..16M in 128K steps\n"
 		"        (K = KiB, M = MiB) or a bare count of 128 KiB units,\n"
 		"        1..128; N is 1..255 (default %d)\n"
+		"  program-key --key-file FILE PATH\n"
+		"        program the store's authentication key offline, as a\n"
+		"        factory programs an eMMC; FILE holds the 32-byte key raw\n"
+		"        or as 64 hex digits; a second key is refused\n"
 		"  info PATH\n"
 		"        capacity, limits, whether a key is programmed, counter\n"
 		"  export PATH FILE\n"
@@ -98,6 +105,89 @@ static int cmd_create(int argc, char **argv)
 	}
 	rpmb_store_close(st);
 	return 0;
+}
+
+/*
+ * The key file: 32 raw bytes, or 64 hex digits and an optional newline.
+ * Read with one read() into a buffer that is wiped, never echoed.
+ */
+static int read_key_file(const char *path, uint8_t key[RPMB_KEY_SIZE])
+{
+	uint8_t buf[2 * RPMB_KEY_SIZE + 2];
+	struct stat sb;
+	ssize_t n;
+	int fd, ret = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "rpmb-image: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (!fstat(fd, &sb) && (sb.st_mode & 077))
+		fprintf(stderr, "rpmb-image: warning: %s is readable by others\n",
+			path);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n == RPMB_KEY_SIZE) {
+		memcpy(key, buf, RPMB_KEY_SIZE);
+		ret = 0;
+	} else if (n == 2 * RPMB_KEY_SIZE ||
+		   (n == 2 * RPMB_KEY_SIZE + 1 && buf[n - 1] == '\n')) {
+		ret = 0;
+		for (int i = 0; i < RPMB_KEY_SIZE && !ret; i++) {
+			char hex[3] = { (char)buf[2 * i], (char)buf[2 * i + 1], 0 };
+			char *end;
+
+			key[i] = (uint8_t)strtoul(hex, &end, 16);
+			if (!isxdigit((unsigned char)hex[0]) ||
+			    !isxdigit((unsigned char)hex[1]) || *end)
+				ret = -1;
+		}
+	}
+	explicit_bzero(buf, sizeof(buf));
+	if (ret) {
+		explicit_bzero(key, RPMB_KEY_SIZE);
+		fprintf(stderr, "rpmb-image: %s: not a key (32 bytes, or 64 hex digits)\n",
+			path);
+	}
+	return ret;
+}
+
+static int cmd_program_key(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key-file", required_argument, NULL, 'k' },
+		{ 0 }
+	};
+	uint8_t key[RPMB_KEY_SIZE];
+	const char *key_file = NULL;
+	struct rpmb_store *st;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "k:", opts, NULL)) != -1) {
+		if (c != 'k')
+			return 2;
+		key_file = optarg;
+	}
+	if (!key_file || optind + 1 != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (read_key_file(key_file, key))
+		return 1;
+	if (open_existing(argv[optind], &st)) {
+		explicit_bzero(key, sizeof(key));
+		return 1;
+	}
+	ret = rpmb_store_program_key(st, key);
+	explicit_bzero(key, sizeof(key));
+	if (ret == -EEXIST)
+		fprintf(stderr, "rpmb-image: %s: a key is programmed already (it is one-time programmable)\n",
+			argv[optind]);
+	else if (ret)
+		fprintf(stderr, "rpmb-image: %s\n", rpmb_store_last_error(st));
+	rpmb_store_close(st);
+	return ret ? 1 : 0;
 }
 
 static int cmd_info(int argc, char **argv)
@@ -254,6 +344,8 @@ int main(int argc, char **argv)
 		return cmd_create(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "program-key"))
+		return cmd_program_key(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "export"))
 		return cmd_export(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "exec"))

@@ -27,6 +27,15 @@ void rc_frame(struct rpmb_frame *f, uint16_t type)
 	rpmb_frame_set_req_resp(f, type);
 }
 
+void rc_request(struct rpmb_frame *f, uint16_t type, uint16_t addr,
+		uint16_t count, uint32_t counter)
+{
+	rc_frame(f, type);
+	rpmb_frame_set_address(f, addr);
+	rpmb_frame_set_block_count(f, count);
+	rpmb_frame_set_counter(f, counter);
+}
+
 void rc_mac(const uint8_t *key, const struct rpmb_frame *f, size_t n,
 	    uint8_t mac[RPMB_MAC_SIZE])
 {

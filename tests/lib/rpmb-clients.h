@@ -27,6 +27,9 @@ extern const uint8_t rc_test_key[RPMB_KEY_SIZE];
 
 /* A zeroed frame with only the request type set. */
 void rc_frame(struct rpmb_frame *f, uint16_t type);
+/* The same with address, block_count and write_counter set too. */
+void rc_request(struct rpmb_frame *f, uint16_t type, uint16_t addr,
+		uint16_t count, uint32_t counter);
 /* HMAC-SHA256 (OpenSSL one-shot, not the device's code) over bytes
  * 228..511 of @n frames. */
 void rc_mac(const uint8_t *key, const struct rpmb_frame *f, size_t n,

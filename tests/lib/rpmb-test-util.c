@@ -48,12 +48,3 @@ struct rpmb_store *rt_store(const char *dir, const char *name,
 	}
 	return st;
 }
-
-void rt_frame(struct rpmb_frame *f, uint16_t type, uint16_t addr,
-	      uint16_t count, uint32_t counter)
-{
-	rc_frame(f, type);
-	rpmb_frame_set_address(f, addr);
-	rpmb_frame_set_block_count(f, count);
-	rpmb_frame_set_counter(f, counter);
-}

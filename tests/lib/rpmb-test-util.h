@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Test helpers: temporary stores, and a shorthand for request frames.
- * Signing and checking frames as a client would is in rpmb-clients.h.
+ * Test helpers: temporary directories and stores. Building, signing and
+ * checking frames as a client would is in rpmb-clients.h.
  */
 #ifndef RPMB_TEST_UTIL_H
 #define RPMB_TEST_UTIL_H
@@ -22,8 +22,5 @@ void rt_rmdir(char *dir);
 struct rpmb_store *rt_store(const char *dir, const char *name,
 			    unsigned int capacity, unsigned int max_wr,
 			    unsigned int max_rd);
-
-void rt_frame(struct rpmb_frame *f, uint16_t type, uint16_t addr,
-	      uint16_t count, uint32_t counter);
 
 #endif /* RPMB_TEST_UTIL_H */

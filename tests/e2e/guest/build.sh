@@ -22,10 +22,14 @@ if [ -z "${SYSROOT:-}" ]; then
 	SYSROOT=$(mktemp -d)
 	"$REPO/tools/make-sysroot.sh" "$SYSROOT" >/dev/null
 fi
+# The client models (tests/lib/rpmb-clients.c, rc-*.c) come along: the
+# same sequences the unit tests replay run against the real device.
 "${CROSS_COMPILE}gcc" -std=gnu11 -O2 -Wall -Wextra -Werror -static \
-	-I"$REPO/include" -isystem "$SYSROOT/usr/include" \
+	-D_GNU_SOURCE -I"$REPO/include" -I"$REPO/tests/lib" \
+	-isystem "$SYSROOT/usr/include" \
 	-isystem "$SYSROOT/usr/include/aarch64-linux-gnu" \
 	-o "$OUT/rpmb-guest" "$REPO/tools/rpmb-guest.c" \
+	"$REPO/tests/lib/rpmb-clients.c" "$REPO"/tests/lib/rc-*.c \
 	"$SYSROOT/usr/lib/aarch64-linux-gnu/libcrypto.a" -lpthread -ldl
 cp "$here/run.sh" "$OUT/run.sh"
 chmod +x "$OUT/run.sh"

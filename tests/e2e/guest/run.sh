@@ -14,6 +14,9 @@
 #             touch the device again), re-initialise the driver stack
 #             against the new device model and check the state again
 #   garbage   hostile register and ring traffic, driver unbound first
+#   clients   the real clients' models (rpmb-guest client NAME), one per
+#             device: the guest has as many fresh devices as there are
+#             models, in the order of CLIENTS below
 # E2E_MODE (grant or foreign) is informational: the device tree decides.
 PATH=/guest:$PATH
 
@@ -24,6 +27,18 @@ load_driver() {
 		sleep 0.1
 	done
 	echo "E2E-RESULT: driver FAIL no /dev/vrpmb0"
+	return 1
+}
+
+CLIENTS="optee mmc-utils u-boot linux-v2 spec-draft"
+
+# Waits for /dev/vrpmb$1 (devices probe one after the other).
+wait_dev() {
+	for i in $(seq 1 50); do
+		[ -c "/dev/vrpmb$1" ] && return 0
+		sleep 0.1
+	done
+	echo "E2E-RESULT: driver FAIL no /dev/vrpmb$1"
 	return 1
 }
 
@@ -81,6 +96,15 @@ restart)
 	sleep 20
 	reprobe || exit 1
 	rpmb-guest check-state --counter 2
+	;;
+clients)
+	load_driver || exit 1
+	n=0 rc=0
+	for c in $CLIENTS; do
+		wait_dev $n && rpmb-guest --dev "/dev/vrpmb$n" client "$c" || rc=1
+		n=$((n + 1))
+	done
+	exit $rc
 	;;
 garbage)
 	unbind_virtio_mmio

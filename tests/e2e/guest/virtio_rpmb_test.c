@@ -48,34 +48,32 @@ static void vrpmb_done(struct virtqueue *vq)
 	complete(&v->done);
 }
 
-static int vrpmb_run(struct vrpmb *v, void *req, u32 nreq, void *resp,
-		     u32 nresp, u32 flags, u32 *used)
+/* One request: request frames in @nout pieces, response room in @nin. */
+static int vrpmb_run(struct vrpmb *v, void *req, void *resp,
+		     const struct vrpmb_xfer_segs *s, u32 *used)
 {
-	u32 nout = (flags & VRPMB_XFER_ONE_SG) ? 1 : nreq;
-	u32 nin = nresp ? 1 : 0;
 	struct scatterlist *sg, **sgs;
-	unsigned int len, i;
+	unsigned int len, i, n = s->nout + s->nin;
+	u32 off;
 	void *token;
 	int ret;
 
-	sg = kcalloc(nout + nin, sizeof(*sg), GFP_KERNEL);
-	sgs = kcalloc(nout + nin, sizeof(*sgs), GFP_KERNEL);
+	sg = kcalloc(n, sizeof(*sg), GFP_KERNEL);
+	sgs = kcalloc(n, sizeof(*sgs), GFP_KERNEL);
 	if (!sg || !sgs) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < nout; i++) {
-		u32 bytes = nout == 1 ? nreq * VRPMB_FRAME_SIZE : VRPMB_FRAME_SIZE;
-
-		sg_init_one(&sg[i], req + i * VRPMB_FRAME_SIZE, bytes);
+	for (i = 0, off = 0; i < s->nout; off += s->out_len[i], i++) {
+		sg_init_one(&sg[i], req + off, s->out_len[i]);
 		sgs[i] = &sg[i];
 	}
-	if (nin) {
-		sg_init_one(&sg[nout], resp, nresp * VRPMB_FRAME_SIZE);
-		sgs[nout] = &sg[nout];
+	for (i = 0, off = 0; i < s->nin; off += s->in_len[i], i++) {
+		sg_init_one(&sg[s->nout + i], resp + off, s->in_len[i]);
+		sgs[s->nout + i] = &sg[s->nout + i];
 	}
 	reinit_completion(&v->done);
-	ret = virtqueue_add_sgs(v->vq, sgs, nout, nin, v, GFP_KERNEL);
+	ret = virtqueue_add_sgs(v->vq, sgs, s->nout, s->nin, v, GFP_KERNEL);
 	if (ret)
 		goto out;
 	if (virtqueue_kick_prepare(v->vq)) {
@@ -97,41 +95,87 @@ out:
 	return ret;
 }
 
-static long vrpmb_xfer(struct vrpmb *v, struct vrpmb_xfer __user *uarg)
+/* The segments must cover the frames exactly, with no empty piece. */
+static bool segs_ok(const u32 *lens, u32 n, u32 total)
 {
-	struct vrpmb_xfer x;
+	u64 sum = 0;
+	u32 i;
+
+	if (n > VRPMB_MAX_SEGS)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!lens[i])
+			return false;
+		sum += lens[i];
+	}
+	return sum == total;
+}
+
+/* The classic ioctl's layouts: one piece per frame, or one for all. */
+static void segs_from_flags(struct vrpmb_xfer_segs *s)
+{
+	u32 i;
+
+	if (s->x.flags & VRPMB_XFER_ONE_SG) {
+		s->nout = 1;
+		s->out_len[0] = s->x.nreq * VRPMB_FRAME_SIZE;
+	} else {
+		s->nout = s->x.nreq;
+		for (i = 0; i < s->nout; i++)
+			s->out_len[i] = VRPMB_FRAME_SIZE;
+	}
+	s->nin = s->x.nresp ? 1 : 0;
+	s->in_len[0] = s->x.nresp * VRPMB_FRAME_SIZE;
+}
+
+static long vrpmb_xfer(struct vrpmb *v, void __user *uarg, bool with_segs)
+{
+	struct vrpmb_xfer_segs *s;
 	void *req = NULL, *resp = NULL;
 	long ret;
 
-	if (copy_from_user(&x, uarg, sizeof(x)))
-		return -EFAULT;
-	if (!x.nreq || x.nreq > VRPMB_MAX_FRAMES || x.nresp > VRPMB_MAX_FRAMES)
-		return -EINVAL;
-	req = kmalloc_array(x.nreq, VRPMB_FRAME_SIZE, GFP_KERNEL);
-	resp = kcalloc(x.nresp ?: 1, VRPMB_FRAME_SIZE, GFP_KERNEL);
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	if (copy_from_user(s, uarg, with_segs ? sizeof(*s) : sizeof(s->x))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	ret = -EINVAL;
+	if (!s->x.nreq || s->x.nreq > VRPMB_MAX_FRAMES ||
+	    s->x.nresp > VRPMB_MAX_FRAMES)
+		goto out;
+	if (!with_segs)
+		segs_from_flags(s);
+	if (!segs_ok(s->out_len, s->nout, s->x.nreq * VRPMB_FRAME_SIZE) ||
+	    !segs_ok(s->in_len, s->nin, s->x.nresp * VRPMB_FRAME_SIZE))
+		goto out;
+	req = kmalloc_array(s->x.nreq, VRPMB_FRAME_SIZE, GFP_KERNEL);
+	resp = kcalloc(s->x.nresp ?: 1, VRPMB_FRAME_SIZE, GFP_KERNEL);
 	if (!req || !resp) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (copy_from_user(req, u64_to_user_ptr(x.req), x.nreq * VRPMB_FRAME_SIZE)) {
+	if (copy_from_user(req, u64_to_user_ptr(s->x.req),
+			   s->x.nreq * VRPMB_FRAME_SIZE)) {
 		ret = -EFAULT;
 		goto out;
 	}
 	mutex_lock(&v->lock);
-	ret = v->broken ? -EIO : vrpmb_run(v, req, x.nreq, resp, x.nresp,
-					   x.flags, &x.used);
+	ret = v->broken ? -EIO : vrpmb_run(v, req, resp, s, &s->x.used);
 	mutex_unlock(&v->lock);
 	if (ret == -ETIMEDOUT) {
 		req = resp = NULL;	/* leaked on purpose: still the device's */
 		goto out;
 	}
-	if (!ret && (x.used > x.nresp * VRPMB_FRAME_SIZE ||
-		     copy_to_user(u64_to_user_ptr(x.resp), resp, x.used) ||
-		     copy_to_user(uarg, &x, sizeof(x))))
+	if (!ret && (s->x.used > s->x.nresp * VRPMB_FRAME_SIZE ||
+		     copy_to_user(u64_to_user_ptr(s->x.resp), resp, s->x.used) ||
+		     copy_to_user(uarg, &s->x, sizeof(s->x))))
 		ret = -EFAULT;
 out:
 	kfree_sensitive(req);
 	kfree(resp);
+	kfree(s);
 	return ret;
 }
 
@@ -142,7 +186,9 @@ static long vrpmb_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 
 	switch (cmd) {
 	case VRPMB_IOC_XFER:
-		return vrpmb_xfer(v, (void __user *)arg);
+		return vrpmb_xfer(v, (void __user *)arg, false);
+	case VRPMB_IOC_XFER_SEGS:
+		return vrpmb_xfer(v, (void __user *)arg, true);
 	case VRPMB_IOC_INFO:
 		info.capacity = v->capacity;
 		info.max_wr_cnt = v->max_wr_cnt;
