@@ -18,6 +18,7 @@
 #include <xenstore.h>
 
 #include "config.h"
+#include "log.h"
 #include "dev-state.h"
 #include "virtio-host.h"
 #include "xs-keys.h"
@@ -45,7 +46,8 @@ struct device {
 	char name[32];			/* "dom<F>/rpmb<devid>", for logs */
 	char store_path[512];
 	struct rpmb_store *store;
-	struct virtio_rpmb *vr;
+	struct virtio_dev *vdev;		/* the device model */
+	struct virtio_mmio *vm;		/* its transport */
 	struct virtio_host host;
 	unsigned int failures;		/* FAILED: setups failed in a row */
 	uint64_t retry_at;		/* FAILED: monotonic ms */
@@ -55,6 +57,7 @@ struct device {
 struct guest {
 	struct daemon *d;
 	unsigned int domid;
+	struct guest_log log;		/* what its ioreqs make us say */
 	bool dead;			/* torn down; freed after this batch */
 
 	/* Ioreq server (ioreq.c). */

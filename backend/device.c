@@ -20,6 +20,7 @@
 #include "log.h"
 #include "rpmb-store.h"
 #include "store-name.h"
+#include "virtio-mmio.h"
 #include "virtio-rpmb.h"
 
 enum teardown_mode {
@@ -220,9 +221,18 @@ static int open_store(struct daemon *d, struct device *dev, const char *name,
 	return ret;
 }
 
+/* The device model and its transport, if made. */
+static void model_free(struct device *dev)
+{
+	virtio_mmio_free(dev->vm);
+	virtio_dev_destroy(dev->vdev);
+	dev->vm = NULL;
+	dev->vdev = NULL;
+}
+
 static void device_free(struct device *dev)
 {
-	virtio_rpmb_free(dev->vr);
+	model_free(dev);
 	rpmb_store_close(dev->store);
 	free(dev);
 }
@@ -259,9 +269,8 @@ static void record_failure(struct daemon *d, struct device *dev,
 {
 	unsigned int delay = dev_retry_delay(failures);
 
-	virtio_rpmb_free(dev->vr);
+	model_free(dev);
 	rpmb_store_close(dev->store);
-	dev->vr = NULL;
 	dev->store = NULL;
 	dev->guest = NULL;
 	dev->local = DEV_LOCAL_FAILED;
@@ -298,8 +307,9 @@ static void device_setup(struct daemon *d, const char *dir, unsigned int fe,
 		goto fail_put;
 	}
 	dev->guest = g;
-	dev->vr = virtio_rpmb_new(dev->store, &dev->host, dev->name);
-	if (!dev->vr || guest_map_window(g, dev))
+	dev->vdev = virtio_rpmb_new(dev->store, dev->name);
+	dev->vm = dev->vdev ? virtio_mmio_new(dev->vdev, &dev->host) : NULL;
+	if (!dev->vm || guest_map_window(g, dev))
 		goto fail_put;
 	dev->local = DEV_LOCAL_SERVING;
 	dev->next = g->devices;
@@ -320,8 +330,7 @@ static void device_setup(struct daemon *d, const char *dir, unsigned int fe,
 	return;
 fail_put:
 	/* The device is not on the guest's list: it is released if unused. */
-	virtio_rpmb_free(dev->vr);
-	dev->vr = NULL;
+	model_free(dev);
 	guest_put_if_unused(g);
 fail:
 	free(name);
@@ -342,8 +351,7 @@ static void device_teardown(struct device *dev, enum teardown_mode mode)
 	log_info("%s: device removed (%s)", dev->name,
 		 mode == TEARDOWN_GONE ? "gone" :
 		 mode == TEARDOWN_CLOSE ? "closed" : "daemon stopping");
-	virtio_rpmb_free(dev->vr);
-	dev->vr = NULL;
+	model_free(dev);
 	rpmb_store_close(dev->store);
 	dev->store = NULL;
 	switch (mode) {

@@ -11,6 +11,7 @@
 #include "daemon.h"
 #include "gaddr.h"
 #include "log.h"
+#include "virtio.h"
 
 struct mapping_cookie {
 	void *base;
@@ -66,8 +67,8 @@ static int gm_map(void *opaque, uint64_t addr, size_t len,
 	void *base;
 
 	if (gaddr_decode(dev->keys.grants, addr, len, &pages)) {
-		log_guest("dom%u: address %#llx+%zu is not a valid %s address",
-			  dev->keys.frontend_id, (unsigned long long)addr, len,
+		guest_log(&dev->vdev->log, "address %#llx+%zu is not a valid %s address",
+			  (unsigned long long)addr, len,
 			  dev->keys.grants ? "grant" : "guest-physical");
 		return -EINVAL;
 	}
@@ -77,8 +78,8 @@ static int gm_map(void *opaque, uint64_t addr, size_t len,
 	base = dev->keys.grants ? map_grants(dev, &pages, prot_for(access)) :
 				  map_foreign(dev, &pages, prot_for(access));
 	if (!base) {
-		log_guest("dom%u: cannot map %#llx+%zu: %m",
-			  dev->keys.frontend_id, (unsigned long long)addr, len);
+		guest_log(&dev->vdev->log, "cannot map %#llx+%zu: %m",
+			  (unsigned long long)addr, len);
 		free(c);
 		return -EFAULT;
 	}

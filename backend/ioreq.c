@@ -30,7 +30,7 @@
 #include "daemon.h"
 #include "ioreq-req.h"
 #include "log.h"
-#include "virtio-rpmb.h"
+#include "virtio-mmio.h"
 
 /* On Arm builds, check the copied layout constants against Xen's own. */
 #ifdef GUEST_VIRTIO_MMIO_BASE
@@ -197,6 +197,7 @@ static int guest_setup(struct guest *g)
 
 static void guest_free(struct guest *g)
 {
+	guest_log_fini(&g->log);
 	free(g->local_ports);
 	free(g->port_bound);
 	free(g);
@@ -214,6 +215,12 @@ struct guest *guest_get(struct daemon *d, unsigned int domid)
 		return NULL;
 	g->d = d;
 	g->domid = domid;
+	{
+		char who[32];
+
+		snprintf(who, sizeof(who), "dom%u", domid);
+		guest_log_init(&g->log, who);
+	}
 	g->src.type = SRC_GUEST;
 	g->src.guest = g;
 	if (guest_setup(g)) {
@@ -307,8 +314,8 @@ static void dispatch(struct guest *g, ioreq_t *req)
 	case IOREQ_KIND_INVALIDATE:
 		return;		/* we keep no mapcache to invalidate */
 	case IOREQ_KIND_BAD:
-		log_guest("dom%u: unsupported ioreq type %u size %u count %u ptr %u",
-			  g->domid, req->type, req->size, req->count,
+		guest_log(&g->log, "unsupported ioreq type %u size %u count %u ptr %u",
+			  req->type, req->size, req->count,
 			  req->data_is_ptr);
 		if (req->dir == IOREQ_READ)
 			req->data = ~0ULL;
@@ -318,17 +325,17 @@ static void dispatch(struct guest *g, ioreq_t *req)
 	}
 	dev = device_at(g, req->addr, req->size);
 	if (!dev) {
-		log_guest("dom%u: access to unclaimed address %#llx size %u",
-			  g->domid, (unsigned long long)req->addr, req->size);
+		guest_log(&g->log, "access to unclaimed address %#llx size %u",
+			  (unsigned long long)req->addr, req->size);
 		if (req->dir == IOREQ_READ)
 			req->data = ~0ULL;
 		return;
 	}
 	off = req->addr - dev->keys.base;
 	if (req->dir == IOREQ_READ)
-		req->data = virtio_rpmb_mmio_read(dev->vr, off, req->size);
+		req->data = virtio_mmio_read(dev->vm, off, req->size);
 	else
-		virtio_rpmb_mmio_write(dev->vr, off, req->size, req->data);
+		virtio_mmio_write(dev->vm, off, req->size, req->data);
 }
 
 static void handle_vcpu(struct guest *g, unsigned int vcpu)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -68,4 +69,73 @@ void vr_log(enum vr_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vr_vlog(level, fmt, ap);
 	va_end(ap);
+}
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t (*guest_log_clock)(void) = monotonic_ms;
+
+void guest_log_set_clock(uint64_t (*now_ms)(void))
+{
+	guest_log_clock = now_ms ? now_ms : monotonic_ms;
+}
+
+void guest_log_init(struct guest_log *gl, const char *who)
+{
+	memset(gl, 0, sizeof(*gl));
+	snprintf(gl->who, sizeof(gl->who), "%s", who);
+	pthread_mutex_init(&gl->lock, NULL);
+	gl->tokens = GUEST_LOG_BURST;
+	gl->refilled_ms = guest_log_clock();
+}
+
+void guest_log_fini(struct guest_log *gl)
+{
+	if (gl->total_dropped)
+		vr_log(VR_LOG_WARN, "%s: %lu guest-caused log lines dropped in all",
+		       gl->who, gl->total_dropped);
+	pthread_mutex_destroy(&gl->lock);
+}
+
+void guest_log(struct guest_log *gl, const char *fmt, ...)
+{
+	uint64_t now = guest_log_clock();
+	unsigned long dropped = 0;
+	char msg[400];
+	va_list ap;
+
+	pthread_mutex_lock(&gl->lock);
+	if (now - gl->refilled_ms >= GUEST_LOG_REFILL_MS) {
+		uint64_t n = (now - gl->refilled_ms) / GUEST_LOG_REFILL_MS;
+
+		gl->tokens = n + gl->tokens > GUEST_LOG_BURST ?
+			     GUEST_LOG_BURST : (unsigned int)(n + gl->tokens);
+		gl->refilled_ms += n * GUEST_LOG_REFILL_MS;
+	}
+	if (!gl->tokens) {
+		gl->dropped++;
+		gl->total_dropped++;
+		pthread_mutex_unlock(&gl->lock);
+		return;
+	}
+	gl->tokens--;
+	dropped = gl->dropped;
+	gl->dropped = 0;
+	pthread_mutex_unlock(&gl->lock);
+	if (!vr_log_enabled(VR_LOG_WARN))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (dropped)
+		vr_log(VR_LOG_WARN, "%s: %s (%lu similar lines dropped before this)",
+		       gl->who, msg, dropped);
+	else
+		vr_log(VR_LOG_WARN, "%s: %s", gl->who, msg);
 }

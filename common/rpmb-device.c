@@ -48,6 +48,7 @@
 
 struct rpmb_dev {
 	struct rpmb_store *store;
+	struct guest_log *log;
 	struct rpmb_auth *auth;
 	struct rpmb_config cfg;
 	unsigned int nblocks;
@@ -91,7 +92,7 @@ static int load_key(struct rpmb_dev *dev)
 	return ret;
 }
 
-struct rpmb_dev *rpmb_dev_new(struct rpmb_store *store)
+struct rpmb_dev *rpmb_dev_new(struct rpmb_store *store, struct guest_log *log)
 {
 	struct rpmb_dev *dev = calloc(1, sizeof(*dev));
 	struct rpmb_store_info info;
@@ -99,6 +100,7 @@ struct rpmb_dev *rpmb_dev_new(struct rpmb_store *store)
 	if (!dev)
 		return NULL;
 	dev->store = store;
+	dev->log = log;
 	dev->auth = rpmb_auth_new();
 	if (!dev->auth || load_key(dev)) {
 		rpmb_dev_free(dev);
@@ -406,7 +408,8 @@ static size_t unknown_request(struct rpmb_dev *dev, uint16_t type,
 {
 	struct rpmb_frame resp;
 
-	log_guest("rpmb: unknown request type %#x", type);
+	if (dev->log)
+		guest_log(dev->log, "unknown RPMB request type %#x", type);
 	if (!room)
 		return 0;
 	/* Answer in the response-type slot the request would have had. */

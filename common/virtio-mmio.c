@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * virtio-mmio register file and device status state machine (virtio 1.x,
- * section 4.2.2). Every access comes from an untrusted guest: anything the
- * spec does not allow is logged (rate-limited) and ignored.
+ * virtio-mmio register file, device status state machine and queue
+ * serving (virtio 1.x, section 4.2.2). Every access comes from an
+ * untrusted guest: anything the spec does not allow is logged
+ * (rate-limited, on the device's own budget) and ignored.
+ *
+ * Locking: one mutex per transport covers registers and queue state. A
+ * chain is handled with the mutex dropped (it may wait for a disk), so
+ * register accesses stay prompt; in_flight marks that window, and the
+ * few operations that take queue memory away (reset, disabling a queue)
+ * first stop new chains from being taken, then wait for it to close.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,13 +24,15 @@
 	 (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |			\
 	 (1ULL << VIRTIO_RING_F_EVENT_IDX))
 
-#define CONFIG_MAX	256
-
 struct virtio_mmio {
-	char name[64];
-	const struct virtio_dev_ops *ops;
-	void *dev;
+	struct virtio_dev *dev;
 	const struct virtio_host *host;
+
+	pthread_mutex_t lock;
+	pthread_cond_t idle;		/* in_flight went false */
+	bool in_flight;			/* a chain is being handled, unlocked */
+	bool serving;			/* a serve loop runs (one at a time) */
+	bool kicked[VIRTIO_MAX_QUEUES];	/* notified since the loop looked */
 
 	uint32_t status;
 	uint32_t isr;
@@ -32,12 +41,15 @@ struct virtio_mmio {
 	uint32_t driver_features_sel;
 	uint64_t driver_features;
 	uint32_t queue_sel;
-	struct virtqueue vqs[VIRTIO_MMIO_MAX_QUEUES];
+	struct virtqueue vqs[VIRTIO_MAX_QUEUES];
+	struct vq_chain chain;		/* scratch for the chain in hand */
 };
+
+#define guest_warn(vm, ...)	guest_log(&(vm)->dev->log, __VA_ARGS__)
 
 static uint64_t offered_features(const struct virtio_mmio *vm)
 {
-	return vm->ops->features | TRANSPORT_FEATURES;
+	return vm->dev->ops->features | TRANSPORT_FEATURES;
 }
 
 static void set_irq(struct virtio_mmio *vm, int level)
@@ -61,41 +73,42 @@ static void raise_isr(struct virtio_mmio *vm, uint32_t bits)
 	set_irq(vm, 1);
 }
 
-void virtio_mmio_signal_used(struct virtio_mmio *vm)
-{
-	raise_isr(vm, VIRTIO_MMIO_INT_VRING);
-}
-
-void virtio_mmio_serve_queue(struct virtio_mmio *vm, struct virtqueue *vq,
-			     struct vq_chain *chain, vq_chain_fn handle,
-			     void *dev)
-{
-	unsigned int result = vq_serve(vq, chain, handle, dev);
-
-	if (result & VQ_SERVE_BROKEN)
-		virtio_mmio_needs_reset(vm);
-	else if (result & VQ_SERVE_NOTIFY)
-		virtio_mmio_signal_used(vm);
-}
-
-void virtio_mmio_needs_reset(struct virtio_mmio *vm)
+/*
+ * The driver broke the protocol (e.g. a corrupt ring): set NEEDS_RESET and
+ * tell the driver through a configuration-change interrupt (4.2.2.1).
+ */
+static void needs_reset(struct virtio_mmio *vm)
 {
 	if (vm->status & VIRTIO_STATUS_NEEDS_RESET)
 		return;
-	log_warn("%s: guest driver broke the protocol; device needs reset",
-		 vm->name);
+	guest_warn(vm, "driver broke the protocol; device needs reset");
 	vm->status |= VIRTIO_STATUS_NEEDS_RESET;
 	if (vm->status & VIRTIO_STATUS_DRIVER_OK)
 		raise_isr(vm, VIRTIO_MMIO_INT_CONFIG);
 }
 
-void virtio_mmio_reset(struct virtio_mmio *vm)
+/*
+ * Takes queue memory away safely: no new chain is taken from the queues
+ * (vq_pop sees them stopping), and the chain in hand, if any, finishes
+ * with its buffers still mapped. Bounded: at most one request.
+ */
+static void quiesce(struct virtio_mmio *vm, struct virtqueue *only)
 {
-	unsigned int i;
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		if (!only || only == &vm->vqs[i])
+			vm->vqs[i].stopping = true;
+	while (vm->in_flight)
+		pthread_cond_wait(&vm->idle, &vm->lock);
+}
 
-	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
+static void reset_locked(struct virtio_mmio *vm)
+{
+	quiesce(vm, NULL);
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		vq_stop(&vm->vqs[i]);
 		memset(&vm->vqs[i], 0, sizeof(vm->vqs[i]));
+		vm->vqs[i].log = &vm->dev->log;
+		vm->kicked[i] = false;
 	}
 	vm->status = 0;
 	vm->isr = 0;
@@ -104,43 +117,143 @@ void virtio_mmio_reset(struct virtio_mmio *vm)
 	vm->driver_features = 0;
 	vm->queue_sel = 0;
 	set_irq(vm, 0);
-	if (vm->ops->reset)
-		vm->ops->reset(vm->dev);
+	if (vm->dev->ops->reset)
+		vm->dev->ops->reset(vm->dev);
 }
 
-struct virtio_mmio *virtio_mmio_new(const struct virtio_dev_ops *ops,
-				    void *dev, const struct virtio_host *host,
-				    const char *name)
+void virtio_mmio_reset(struct virtio_mmio *vm)
 {
+	pthread_mutex_lock(&vm->lock);
+	reset_locked(vm);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+struct virtio_mmio *virtio_mmio_new(struct virtio_dev *dev,
+				    const struct virtio_host *host)
+{
+	const struct virtio_dev_ops *ops = dev->ops;
 	struct virtio_mmio *vm;
 
-	if (ops->num_queues > VIRTIO_MMIO_MAX_QUEUES ||
-	    ops->queue_max > VQ_MAX_SIZE || ops->config_size > CONFIG_MAX)
+	if (ops->num_queues > VIRTIO_MAX_QUEUES ||
+	    ops->queue_max > VQ_MAX_SIZE || ops->config_size > VIRTIO_CONFIG_MAX)
 		return NULL;
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return NULL;
-	vm->ops = ops;
 	vm->dev = dev;
 	vm->host = host;
-	snprintf(vm->name, sizeof(vm->name), "%s", name ? name : "virtio");
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->idle, NULL);
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		vm->vqs[i].log = &dev->log;
 	return vm;
 }
 
 void virtio_mmio_free(struct virtio_mmio *vm)
 {
-	unsigned int i;
-
 	if (!vm)
 		return;
-	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+	pthread_mutex_lock(&vm->lock);
+	quiesce(vm, NULL);
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vq_stop(&vm->vqs[i]);
+	pthread_mutex_unlock(&vm->lock);
+	pthread_cond_destroy(&vm->idle);
+	pthread_mutex_destroy(&vm->lock);
 	free(vm);
 }
 
+struct virtio_dev *virtio_mmio_dev(const struct virtio_mmio *vm)
+{
+	return vm->dev;
+}
+
+void virtio_mmio_set_needs_reset(struct virtio_mmio *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->status = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+		     VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK |
+		     VIRTIO_STATUS_NEEDS_RESET;
+	raise_isr(vm, VIRTIO_MMIO_INT_CONFIG);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/* --- serving queues ------------------------------------------------ */
+
+struct serve_ctx {
+	struct virtio_mmio *vm;
+	unsigned int queue;
+};
+
+/* Runs the device's handler with the lock dropped. */
+static uint32_t handle_unlocked(void *opaque, struct virtqueue *vq,
+				const struct vq_chain *chain)
+{
+	struct serve_ctx *c = opaque;
+	struct virtio_mmio *vm = c->vm;
+	uint32_t len;
+
+	vm->in_flight = true;
+	pthread_mutex_unlock(&vm->lock);
+	len = vm->dev->ops->handle_chain(vm->dev, c->queue, vq, chain);
+	pthread_mutex_lock(&vm->lock);
+	vm->in_flight = false;
+	pthread_cond_broadcast(&vm->idle);
+	return len;
+}
+
+static bool can_serve(const struct virtio_mmio *vm, const struct virtqueue *vq)
+{
+	return (vm->status & VIRTIO_STATUS_DRIVER_OK) &&
+	       !(vm->status & VIRTIO_STATUS_NEEDS_RESET) && vq->ready &&
+	       !vq->stopping;
+}
+
+/* Lock held. Returns true if chains are left over @budget. */
+static bool serve_locked(struct virtio_mmio *vm, unsigned int queue,
+			 unsigned int budget)
+{
+	struct serve_ctx ctx = { .vm = vm, .queue = queue };
+	struct virtqueue *vq = &vm->vqs[queue];
+	unsigned int result = 0;
+
+	/* One loop at a time per device: requests stay in order. */
+	if (vm->serving)
+		return false;
+	vm->serving = true;
+	/* A notify during the loop means "look again", not a lost kick. */
+	do {
+		vm->kicked[queue] = false;
+		if (!can_serve(vm, vq))
+			break;
+		result = vq_serve(vq, &vm->chain, handle_unlocked, &ctx, budget);
+		if (result & VQ_SERVE_BROKEN)
+			needs_reset(vm);
+		else if (result & VQ_SERVE_NOTIFY)
+			raise_isr(vm, VIRTIO_MMIO_INT_VRING);
+	} while (vm->kicked[queue] && !(result & VQ_SERVE_MORE));
+	vm->serving = false;
+	return (result & VQ_SERVE_MORE) && can_serve(vm, vq);
+}
+
+bool virtio_mmio_serve(struct virtio_mmio *vm, unsigned int queue,
+		       unsigned int budget)
+{
+	bool more = false;
+
+	if (queue >= vm->dev->ops->num_queues || !budget)
+		return false;
+	pthread_mutex_lock(&vm->lock);
+	more = serve_locked(vm, queue, budget);
+	pthread_mutex_unlock(&vm->lock);
+	return more;
+}
+
+/* --- registers --------------------------------------------------------- */
+
 static struct virtqueue *selected_queue(struct virtio_mmio *vm)
 {
-	if (vm->queue_sel >= vm->ops->num_queues)
+	if (vm->queue_sel >= vm->dev->ops->num_queues)
 		return NULL;
 	return &vm->vqs[vm->queue_sel];
 }
@@ -148,16 +261,17 @@ static struct virtqueue *selected_queue(struct virtio_mmio *vm)
 static uint64_t read_config(struct virtio_mmio *vm, uint64_t off,
 			    unsigned int size)
 {
-	uint8_t config[CONFIG_MAX] = { 0 };
+	uint8_t config[VIRTIO_CONFIG_MAX] = { 0 };
+	size_t config_size = vm->dev->ops->config_size;
 	uint64_t value = 0;
 
 	if (!size || size > 4 || (off & (size - 1)) ||
-	    off >= vm->ops->config_size || size > vm->ops->config_size - off) {
-		log_guest("%s: bad config read, offset %#llx size %u",
-			  vm->name, (unsigned long long)off, size);
+	    off >= config_size || size > config_size - off) {
+		guest_warn(vm, "bad config read, offset %#llx size %u",
+			   (unsigned long long)off, size);
 		return 0;
 	}
-	vm->ops->get_config(vm->dev, config);
+	vm->dev->ops->get_config(vm->dev, config);
 	memcpy(&value, config + off, size);	/* little-endian fields */
 	return value;
 }
@@ -170,7 +284,7 @@ static uint32_t read_queue_reg(struct virtio_mmio *vm, uint64_t offset)
 		return 0;	/* non-existent queues read as size 0 / not ready */
 	switch (offset) {
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:
-		return vm->ops->queue_max;
+		return vm->dev->ops->queue_max;
 	case VIRTIO_MMIO_QUEUE_READY:
 		return vq->ready;
 	case VIRTIO_MMIO_QUEUE_NUM:
@@ -198,7 +312,7 @@ static uint32_t read_reg(struct virtio_mmio *vm, uint64_t offset)
 	case VIRTIO_MMIO_VERSION_REG:
 		return VIRTIO_MMIO_VERSION;
 	case VIRTIO_MMIO_DEVICE_ID:
-		return vm->ops->device_id;
+		return vm->dev->ops->device_id;
 	case VIRTIO_MMIO_VENDOR_ID_REG:
 		return VIRTIO_MMIO_VENDOR_ID;
 	case VIRTIO_MMIO_DEVICE_FEATURES:
@@ -227,8 +341,8 @@ static uint32_t read_reg(struct virtio_mmio *vm, uint64_t offset)
 	case VIRTIO_MMIO_CONFIG_GENERATION:
 		return 0;		/* the config never changes */
 	default:
-		log_guest("%s: read of write-only or unknown register %#llx",
-			  vm->name, (unsigned long long)offset);
+		guest_warn(vm, "read of write-only or unknown register %#llx",
+			   (unsigned long long)offset);
 		return 0;
 	}
 }
@@ -236,28 +350,32 @@ static uint32_t read_reg(struct virtio_mmio *vm, uint64_t offset)
 uint64_t virtio_mmio_read(struct virtio_mmio *vm, uint64_t offset,
 			  unsigned int size)
 {
+	uint64_t value;
+
 	if (offset >= VIRTIO_MMIO_CONFIG)
 		return read_config(vm, offset - VIRTIO_MMIO_CONFIG, size);
 	if (size != 4 || (offset & 3)) {
-		log_guest("%s: %u-byte read at %#llx (registers are 32-bit)",
-			  vm->name, size, (unsigned long long)offset);
+		guest_warn(vm, "%u-byte read at %#llx (registers are 32-bit)",
+			   size, (unsigned long long)offset);
 		return 0;
 	}
-	return read_reg(vm, offset);
+	pthread_mutex_lock(&vm->lock);
+	value = read_reg(vm, offset);
+	pthread_mutex_unlock(&vm->lock);
+	return value;
 }
 
-static bool features_acceptable(const struct virtio_mmio *vm)
+static bool features_acceptable(struct virtio_mmio *vm)
 {
 	uint64_t f = vm->driver_features;
 
 	if (f & ~offered_features(vm)) {
-		log_guest("%s: driver accepted features %#llx we never offered",
-			  vm->name,
-			  (unsigned long long)(f & ~offered_features(vm)));
+		guest_warn(vm, "driver accepted features %#llx we never offered",
+			   (unsigned long long)(f & ~offered_features(vm)));
 		return false;
 	}
 	if (!(f & (1ULL << VIRTIO_F_VERSION_1))) {
-		log_guest("%s: legacy driver (no VERSION_1) refused", vm->name);
+		guest_warn(vm, "legacy driver (no VERSION_1) refused");
 		return false;
 	}
 	return true;
@@ -265,9 +383,7 @@ static bool features_acceptable(const struct virtio_mmio *vm)
 
 static void apply_features(struct virtio_mmio *vm)
 {
-	unsigned int i;
-
-	for (i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++) {
+	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		vm->vqs[i].event_idx = vm->driver_features &
 				       (1ULL << VIRTIO_RING_F_EVENT_IDX);
 		vm->vqs[i].indirect = vm->driver_features &
@@ -280,12 +396,12 @@ static void write_status(struct virtio_mmio *vm, uint32_t value)
 	uint32_t added = value & ~vm->status;
 
 	if (!value) {
-		virtio_mmio_reset(vm);
+		reset_locked(vm);
 		return;
 	}
 	if (value & ~0xffu || (vm->status & ~value & ~VIRTIO_STATUS_NEEDS_RESET)) {
-		log_guest("%s: status %#x -> %#x not allowed without reset",
-			  vm->name, vm->status, value);
+		guest_warn(vm, "status %#x -> %#x not allowed without reset",
+			   vm->status, value);
 		return;
 	}
 	if (added & VIRTIO_STATUS_FEATURES_OK) {
@@ -298,7 +414,7 @@ static void write_status(struct virtio_mmio *vm, uint32_t value)
 	}
 	if ((added & VIRTIO_STATUS_DRIVER_OK) &&
 	    !(value & VIRTIO_STATUS_FEATURES_OK)) {
-		log_guest("%s: DRIVER_OK before FEATURES_OK ignored", vm->name);
+		guest_warn(vm, "DRIVER_OK before FEATURES_OK ignored");
 		value &= ~VIRTIO_STATUS_DRIVER_OK;
 	}
 	vm->status = value | (vm->status & VIRTIO_STATUS_NEEDS_RESET);
@@ -310,14 +426,14 @@ static void write_driver_features(struct virtio_mmio *vm, uint32_t value)
 
 	if (!(vm->status & VIRTIO_STATUS_DRIVER) ||
 	    (vm->status & VIRTIO_STATUS_FEATURES_OK)) {
-		log_guest("%s: driver features written in status %#x",
-			  vm->name, vm->status);
+		guest_warn(vm, "driver features written in status %#x",
+			   vm->status);
 		return;
 	}
 	if (vm->driver_features_sel > 1) {
 		if (value)
-			log_guest("%s: features word %u does not exist",
-				  vm->name, vm->driver_features_sel);
+			guest_warn(vm, "features word %u does not exist",
+				   vm->driver_features_sel);
 		return;
 	}
 	shift = 32 * vm->driver_features_sel;
@@ -339,23 +455,24 @@ static void queue_set_ready(struct virtio_mmio *vm, struct virtqueue *vq,
 	int ret;
 
 	if (!value) {
+		quiesce(vm, vq);
 		vq_stop(vq);
 		return;
 	}
 	if (vq->ready)
 		return;
 	if (!(vm->status & VIRTIO_STATUS_FEATURES_OK)) {
-		log_guest("%s: queue enabled before FEATURES_OK", vm->name);
+		guest_warn(vm, "queue enabled before FEATURES_OK");
 		return;
 	}
 	ret = vq_start(vq, vm->host);
 	if (ret) {
-		log_guest("%s: queue %u setup refused (num %u, desc %#llx, avail %#llx, used %#llx): %s",
-			  vm->name, vm->queue_sel, vq->num,
-			  (unsigned long long)vq->desc_addr,
-			  (unsigned long long)vq->avail_addr,
-			  (unsigned long long)vq->used_addr, strerror(-ret));
-		virtio_mmio_needs_reset(vm);
+		guest_warn(vm, "queue %u setup refused (num %u, desc %#llx, avail %#llx, used %#llx): %s",
+			   vm->queue_sel, vq->num,
+			   (unsigned long long)vq->desc_addr,
+			   (unsigned long long)vq->avail_addr,
+			   (unsigned long long)vq->used_addr, strerror(-ret));
+		needs_reset(vm);
 	}
 }
 
@@ -365,8 +482,8 @@ static void write_queue_reg(struct virtio_mmio *vm, uint64_t offset,
 	struct virtqueue *vq = selected_queue(vm);
 
 	if (!vq) {
-		log_guest("%s: write to queue %u, which does not exist",
-			  vm->name, vm->queue_sel);
+		guest_warn(vm, "write to queue %u, which does not exist",
+			   vm->queue_sel);
 		return;
 	}
 	if (offset == VIRTIO_MMIO_QUEUE_READY) {
@@ -374,15 +491,14 @@ static void write_queue_reg(struct virtio_mmio *vm, uint64_t offset,
 		return;
 	}
 	if (vq->ready) {
-		log_guest("%s: queue %u reconfigured while ready", vm->name,
-			  vm->queue_sel);
+		guest_warn(vm, "queue %u reconfigured while ready", vm->queue_sel);
 		return;
 	}
 	switch (offset) {
 	case VIRTIO_MMIO_QUEUE_NUM:
-		if (value > vm->ops->queue_max) {
-			log_guest("%s: queue size %u over maximum %u",
-				  vm->name, value, vm->ops->queue_max);
+		if (value > vm->dev->ops->queue_max) {
+			guest_warn(vm, "queue size %u over maximum %u", value,
+				   vm->dev->ops->queue_max);
 			return;
 		}
 		vq->num = value;
@@ -407,15 +523,18 @@ static void write_queue_reg(struct virtio_mmio *vm, uint64_t offset,
 static void queue_notify(struct virtio_mmio *vm, uint32_t value)
 {
 	/* Without NOTIFICATION_DATA the value is just the queue index. */
-	if (value >= vm->ops->num_queues) {
-		log_guest("%s: notify for queue %u, which does not exist",
-			  vm->name, value);
+	if (value >= vm->dev->ops->num_queues) {
+		guest_warn(vm, "notify for queue %u, which does not exist",
+			   value);
 		return;
 	}
-	if (!(vm->status & VIRTIO_STATUS_DRIVER_OK) ||
-	    (vm->status & VIRTIO_STATUS_NEEDS_RESET) || !vm->vqs[value].ready)
+	if (!can_serve(vm, &vm->vqs[value]))
 		return;
-	vm->ops->queue_notify(vm->dev, vm, &vm->vqs[value]);
+	vm->kicked[value] = true;
+	if (vm->host->ops->kick)
+		vm->host->ops->kick(vm->host->opaque, value);
+	else
+		serve_locked(vm, value, UINT32_MAX);
 }
 
 static void interrupt_ack(struct virtio_mmio *vm, uint32_t value)
@@ -462,8 +581,8 @@ static void write_reg(struct virtio_mmio *vm, uint64_t offset, uint32_t value)
 	case VIRTIO_MMIO_SHM_SEL:
 		break;		/* no regions: any selection reads as absent */
 	default:
-		log_guest("%s: write %#x to read-only or unknown register %#llx",
-			  vm->name, value, (unsigned long long)offset);
+		guest_warn(vm, "write %#x to read-only or unknown register %#llx",
+			   value, (unsigned long long)offset);
 		break;
 	}
 }
@@ -472,14 +591,16 @@ void virtio_mmio_write(struct virtio_mmio *vm, uint64_t offset,
 		       unsigned int size, uint64_t value)
 {
 	if (offset >= VIRTIO_MMIO_CONFIG) {
-		log_guest("%s: write to read-only config space at %#llx",
-			  vm->name, (unsigned long long)offset);
+		guest_warn(vm, "write to read-only config space at %#llx",
+			   (unsigned long long)offset);
 		return;
 	}
 	if (size != 4 || (offset & 3)) {
-		log_guest("%s: %u-byte write at %#llx (registers are 32-bit)",
-			  vm->name, size, (unsigned long long)offset);
+		guest_warn(vm, "%u-byte write at %#llx (registers are 32-bit)",
+			   size, (unsigned long long)offset);
 		return;
 	}
+	pthread_mutex_lock(&vm->lock);
 	write_reg(vm, offset, (uint32_t)value);
+	pthread_mutex_unlock(&vm->lock);
 }

@@ -13,7 +13,6 @@
 
 #include "log.h"
 #include "rpmb.h"
-#include "virtio-mmio.h"
 #include "virtio-rpmb.h"
 
 #define RPMB_QUEUE_SIZE	128
@@ -25,25 +24,29 @@
 #define RESP_STAGE	16
 
 struct virtio_rpmb {
-	char name[64];
+	struct virtio_dev vdev;		/* first: the transport sees only this */
 	struct rpmb_dev *rpmb;
-	struct virtio_mmio *mmio;
 	struct rpmb_config config;
 	size_t max_req_frames;
 	struct rpmb_frame *req;
-	struct vq_chain chain;
 
 	/* Delivery of the response being produced (see resp_put). */
 	struct virtqueue *vq;
+	const struct vq_chain *chain;
 	struct vq_cursor cursor;
 	struct rpmb_frame stage[RESP_STAGE];
 	size_t staged;
 	bool resp_failed;
 };
 
-static void rpmb_get_config(void *dev, uint8_t *config)
+static struct virtio_rpmb *to_vr(struct virtio_dev *dev)
 {
-	struct virtio_rpmb *vr = dev;
+	return (struct virtio_rpmb *)dev;
+}
+
+static void rpmb_get_config(struct virtio_dev *dev, uint8_t *config)
+{
+	struct virtio_rpmb *vr = to_vr(dev);
 
 	config[0] = vr->config.capacity;
 	config[1] = vr->config.max_wr_cnt;
@@ -55,7 +58,7 @@ static int resp_flush(struct virtio_rpmb *vr)
 	int ret = 0;
 
 	if (vr->staged && !vr->resp_failed)
-		ret = vq_scatter_at(vr->vq, &vr->chain, &vr->cursor, vr->stage,
+		ret = vq_scatter_at(vr->vq, vr->chain, &vr->cursor, vr->stage,
 				    vr->staged * RPMB_FRAME_SIZE);
 	vr->staged = 0;
 	if (ret)
@@ -72,17 +75,18 @@ static int resp_put(void *opaque, size_t index, const struct rpmb_frame *frame)
 }
 
 /* Returns the number of bytes written to the guest's response buffers. */
-static uint32_t handle_chain(void *dev, struct virtqueue *vq,
-			     const struct vq_chain *chain)
+static uint32_t rpmb_handle_chain(struct virtio_dev *dev, unsigned int queue,
+				  struct virtqueue *vq,
+				  const struct vq_chain *chain)
 {
-	struct virtio_rpmb *vr = dev;
+	struct virtio_rpmb *vr = to_vr(dev);
 	struct rpmb_sink sink = { .put = resp_put, .opaque = vr };
 	size_t nreq, nresp;
 
 	if (!chain->readable_len || chain->readable_len % RPMB_FRAME_SIZE ||
 	    chain->readable_len / RPMB_FRAME_SIZE > vr->max_req_frames) {
-		log_guest("%s: request of %u bytes is not 1..%zu frames",
-			  vr->name, chain->readable_len, vr->max_req_frames);
+		guest_log(&dev->log, "request of %u bytes is not 1..%zu frames",
+			  chain->readable_len, vr->max_req_frames);
 		return 0;
 	}
 	nreq = chain->readable_len / RPMB_FRAME_SIZE;
@@ -93,6 +97,7 @@ static uint32_t handle_chain(void *dev, struct virtqueue *vq,
 	}
 
 	vr->vq = vq;
+	vr->chain = chain;
 	vq_cursor_init(chain, &vr->cursor);
 	vr->staged = 0;
 	vr->resp_failed = false;
@@ -105,81 +110,55 @@ static uint32_t handle_chain(void *dev, struct virtqueue *vq,
 	explicit_bzero(vr->stage, sizeof(vr->stage));
 	if (vr->resp_failed) {
 		/* The request took effect; the guest can ask with RESULT_READ. */
-		log_guest("%s: response could not be delivered", vr->name);
+		guest_log(&dev->log, "response could not be delivered");
 		return 0;
 	}
 	return (uint32_t)(nresp * RPMB_FRAME_SIZE);
 }
 
-static void rpmb_queue_notify(void *dev, struct virtio_mmio *vm,
-			      struct virtqueue *vq)
+static void rpmb_destroy(struct virtio_dev *dev)
 {
-	struct virtio_rpmb *vr = dev;
+	struct virtio_rpmb *vr = to_vr(dev);
 
-	virtio_mmio_serve_queue(vm, vq, &vr->chain, handle_chain, vr);
+	rpmb_dev_free(vr->rpmb);
+	/* Request frames may hold a key being programmed. */
+	if (vr->req)
+		explicit_bzero(vr->req, vr->max_req_frames * sizeof(*vr->req));
+	free(vr->req);
+	virtio_dev_fini(dev);
+	free(vr);
 }
 
 static const struct virtio_dev_ops rpmb_ops = {
+	.type = "rpmb",
 	.device_id = VIRTIO_ID_RPMB,
 	.features = 0,		/* virtio-rpmb defines no feature bits */
 	.num_queues = 1,
 	.queue_max = RPMB_QUEUE_SIZE,
 	.config_size = 3,
 	.get_config = rpmb_get_config,
-	.queue_notify = rpmb_queue_notify,
+	.handle_chain = rpmb_handle_chain,
+	.destroy = rpmb_destroy,
 };
 
-struct virtio_rpmb *virtio_rpmb_new(struct rpmb_store *store,
-				    const struct virtio_host *host,
-				    const char *name)
+struct virtio_dev *virtio_rpmb_new(struct rpmb_store *store, const char *name)
 {
 	struct virtio_rpmb *vr = calloc(1, sizeof(*vr));
 
 	if (!vr)
 		return NULL;
-	snprintf(vr->name, sizeof(vr->name), "%s", name ? name : "virtio-rpmb");
-	vr->rpmb = rpmb_dev_new(store);
+	virtio_dev_init(&vr->vdev, &rpmb_ops, name ? name : "virtio-rpmb");
+	vr->rpmb = rpmb_dev_new(store, &vr->vdev.log);
 	if (!vr->rpmb)
 		goto fail;
 	rpmb_dev_get_config(vr->rpmb, &vr->config);
 	vr->max_req_frames = rpmb_dev_max_req_frames(vr->rpmb);
 	vr->req = calloc(vr->max_req_frames, sizeof(*vr->req));
-	vr->mmio = virtio_mmio_new(&rpmb_ops, vr, host, vr->name);
-	if (!vr->req || !vr->mmio)
+	if (!vr->req)
 		goto fail;
-	return vr;
+	return &vr->vdev;
 fail:
-	log_err("%s: cannot create device", vr->name);
-	virtio_rpmb_free(vr);
+	log_err("%s: cannot create device", virtio_dev_name(&vr->vdev));
+	rpmb_destroy(&vr->vdev);
 	return NULL;
-}
-
-void virtio_rpmb_free(struct virtio_rpmb *vr)
-{
-	if (!vr)
-		return;
-	virtio_mmio_free(vr->mmio);
-	rpmb_dev_free(vr->rpmb);
-	/* Request frames may hold a key being programmed. */
-	if (vr->req)
-		explicit_bzero(vr->req, vr->max_req_frames * sizeof(*vr->req));
-	free(vr->req);
-	free(vr);
-}
-
-uint64_t virtio_rpmb_mmio_read(struct virtio_rpmb *vr, uint64_t offset,
-			       unsigned int size)
-{
-	return virtio_mmio_read(vr->mmio, offset, size);
-}
-
-void virtio_rpmb_mmio_write(struct virtio_rpmb *vr, uint64_t offset,
-			    unsigned int size, uint64_t value)
-{
-	virtio_mmio_write(vr->mmio, offset, size, value);
-}
-
-void virtio_rpmb_reset(struct virtio_rpmb *vr)
-{
-	virtio_mmio_reset(vr->mmio);
 }

@@ -85,6 +85,7 @@ int vq_start(struct virtqueue *vq, const struct virtio_host *host)
 	vq->last_avail = 0;
 	vq->used_idx = 0;
 	vq->signalled_valid = false;
+	vq->stopping = false;
 	vq->ready = true;
 	return 0;
 }
@@ -145,22 +146,22 @@ static struct vring_desc read_desc(const struct vring_desc *table, uint16_t i)
 	return d;
 }
 
-static int add_buf(struct vq_chain *chain, const struct vring_desc *d,
-		   bool *seen_writable)
+static int add_buf(struct virtqueue *vq, struct vq_chain *chain,
+		   const struct vring_desc *d, bool *seen_writable)
 {
 	bool writable = d->flags & VRING_DESC_F_WRITE;
 	uint64_t total = (uint64_t)chain->readable_len + chain->writable_len;
 
 	if (!writable && *seen_writable) {
-		log_guest("virtqueue: readable descriptor after writable one");
+		guest_log(vq->log, "virtqueue: readable descriptor after writable one");
 		return -EINVAL;
 	}
 	if (d->addr + d->len < d->addr) {
-		log_guest("virtqueue: descriptor wraps the address space");
+		guest_log(vq->log, "virtqueue: descriptor wraps the address space");
 		return -EINVAL;
 	}
 	if (total + d->len > VQ_MAX_CHAIN_BYTES) {
-		log_guest("virtqueue: chain longer than %u bytes",
+		guest_log(vq->log, "virtqueue: chain longer than %u bytes",
 			  VQ_MAX_CHAIN_BYTES);
 		return -EINVAL;
 	}
@@ -168,7 +169,7 @@ static int add_buf(struct vq_chain *chain, const struct vring_desc *d,
 	if (!d->len)
 		return 0;
 	if (chain->nbufs == VQ_MAX_CHAIN_BUFS) {
-		log_guest("virtqueue: chain has too many buffers");
+		guest_log(vq->log, "virtqueue: chain has too many buffers");
 		return -EINVAL;
 	}
 	chain->bufs[chain->nbufs++] = (struct vq_buf) {
@@ -193,23 +194,23 @@ static int walk_indirect(struct virtqueue *vq, const struct vring_desc *d,
 	int ret;
 
 	if (!vq->indirect) {
-		log_guest("virtqueue: indirect descriptor not negotiated");
+		guest_log(vq->log, "virtqueue: indirect descriptor not negotiated");
 		return -EINVAL;
 	}
 	if (d->flags & VRING_DESC_F_NEXT) {
-		log_guest("virtqueue: indirect descriptor with NEXT set");
+		guest_log(vq->log, "virtqueue: indirect descriptor with NEXT set");
 		return -EINVAL;
 	}
 	if (!d->len || d->len % sizeof(struct vring_desc) ||
 	    d->len / sizeof(struct vring_desc) > VQ_MAX_INDIRECT) {
-		log_guest("virtqueue: bad indirect table length %u", d->len);
+		guest_log(vq->log, "virtqueue: bad indirect table length %u", d->len);
 		return -EINVAL;
 	}
 	n = d->len / sizeof(struct vring_desc);
 	ret = vq->host->ops->map(vq->host->opaque, d->addr, d->len,
 				 GUEST_ACCESS_READ, &map);
 	if (ret) {
-		log_guest("virtqueue: indirect table at %#llx not accessible",
+		guest_log(vq->log, "virtqueue: indirect table at %#llx not accessible",
 			  (unsigned long long)d->addr);
 		return -EINVAL;
 	}
@@ -218,21 +219,21 @@ static int walk_indirect(struct virtqueue *vq, const struct vring_desc *d,
 		struct vring_desc id;
 
 		if (steps == n) {
-			log_guest("virtqueue: loop in indirect table");
+			guest_log(vq->log, "virtqueue: loop in indirect table");
 			ret = -EINVAL;
 			break;
 		}
 		id = read_desc(table, (uint16_t)i);
 		if (id.flags & VRING_DESC_F_INDIRECT) {
-			log_guest("virtqueue: nested indirect table");
+			guest_log(vq->log, "virtqueue: nested indirect table");
 			ret = -EINVAL;
 			break;
 		}
-		ret = add_buf(chain, &id, seen_writable);
+		ret = add_buf(vq, chain, &id, seen_writable);
 		if (ret || !(id.flags & VRING_DESC_F_NEXT))
 			break;
 		if (id.next >= n) {
-			log_guest("virtqueue: indirect next %u out of range",
+			guest_log(vq->log, "virtqueue: indirect next %u out of range",
 				  id.next);
 			ret = -EINVAL;
 			break;
@@ -254,25 +255,25 @@ static int walk_chain(struct virtqueue *vq, struct vq_chain *chain)
 		struct vring_desc d;
 
 		if (steps == vq->num) {
-			log_guest("virtqueue: descriptor chain loops");
+			guest_log(vq->log, "virtqueue: descriptor chain loops");
 			return -EINVAL;
 		}
 		d = read_desc(vq->desc, i);
 		if (d.flags & VRING_DESC_F_INDIRECT) {
 			/* An indirect table must be the whole chain (2.7.5.3.1). */
 			if (steps) {
-				log_guest("virtqueue: indirect table mid-chain");
+				guest_log(vq->log, "virtqueue: indirect table mid-chain");
 				return -EINVAL;
 			}
 			return walk_indirect(vq, &d, chain, &seen_writable);
 		}
-		ret = add_buf(chain, &d, &seen_writable);
+		ret = add_buf(vq, chain, &d, &seen_writable);
 		if (ret)
 			return ret;
 		if (!(d.flags & VRING_DESC_F_NEXT))
 			return 0;
 		if (d.next >= vq->num) {
-			log_guest("virtqueue: next index %u out of range", d.next);
+			guest_log(vq->log, "virtqueue: next index %u out of range", d.next);
 			return -EINVAL;
 		}
 		i = d.next;
@@ -299,14 +300,14 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain)
 {
 	uint16_t idx, pending, head;
 
-	if (!vq->ready)
+	if (!vq->ready || vq->stopping)
 		return 0;
 	idx = avail_idx(vq);
 	pending = (uint16_t)(idx - vq->last_avail);
 	if (!pending)
 		return 0;
 	if (pending > vq->num) {
-		log_guest("virtqueue: avail index jumped by %u (queue size %u)",
+		guest_log(vq->log, "virtqueue: avail index jumped by %u (queue size %u)",
 			  pending, vq->num);
 		return -EPROTO;
 	}
@@ -321,7 +322,7 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *chain)
 	chain->writable_len = 0;
 	if (head >= vq->num) {
 		/* No valid head to complete: the ring itself is broken. */
-		log_guest("virtqueue: head index %u out of range", head);
+		guest_log(vq->log, "virtqueue: head index %u out of range", head);
 		return -EPROTO;
 	}
 	chain->head = head;
@@ -361,7 +362,7 @@ static bool driver_wants_interrupt(struct virtqueue *vq, uint16_t old)
 		 VRING_AVAIL_F_NO_INTERRUPT);
 }
 
-/* Called once the ring is empty after at least one vq_push(). */
+/* Called after a batch of at least one vq_push(). */
 static bool finish_batch(struct virtqueue *vq)
 {
 	uint16_t old = vq->signalled_used;
@@ -387,8 +388,9 @@ static bool finish_batch(struct virtqueue *vq)
 }
 
 unsigned int vq_serve(struct virtqueue *vq, struct vq_chain *chain,
-		      vq_chain_fn handle, void *dev)
+		      vq_chain_fn handle, void *dev, unsigned int budget)
 {
+	unsigned int more = 0;
 	bool pushed = false;
 	int ret;
 
@@ -398,8 +400,16 @@ unsigned int vq_serve(struct virtqueue *vq, struct vq_chain *chain,
 			return VQ_SERVE_BROKEN;
 		vq_push(vq, chain->head, ret > 0 ? handle(dev, vq, chain) : 0);
 		pushed = true;
+		if (!--budget) {
+			more = VQ_SERVE_MORE;
+			break;
+		}
 	}
-	return pushed && finish_batch(vq) ? VQ_SERVE_NOTIFY : 0;
+	/*
+	 * The interrupt decision does not depend on the ring being empty,
+	 * so a batch cut short still tells the driver of what is done.
+	 */
+	return more | (pushed && finish_batch(vq) ? VQ_SERVE_NOTIFY : 0);
 }
 
 /*
@@ -425,7 +435,7 @@ static int copy_bufs(struct virtqueue *vq, const struct vq_chain *chain,
 		ret = host->ops->map(host->opaque, b->addr + cur->off, n,
 				     access, &map);
 		if (ret) {
-			log_guest("virtqueue: buffer %#llx+%zu not accessible",
+			guest_log(vq->log, "virtqueue: buffer %#llx+%zu not accessible",
 				  (unsigned long long)(b->addr + cur->off), n);
 			return ret;
 		}

@@ -6,8 +6,10 @@
 #ifndef VR_LOG_H
 #define VR_LOG_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 enum vr_log_level {
 	VR_LOG_ERR,
@@ -43,16 +45,37 @@ void vr_vlog(enum vr_log_level level, const char *fmt, va_list ap);
 	} while (0)
 
 /*
- * Guest-triggered complaints go through here: a misbehaving guest must not
- * be able to flood the log, so each call site is limited.
+ * Complaints a guest can cause, one budget per source (a device, or a
+ * guest's ioreq stream): a token bucket of GUEST_LOG_BURST lines that
+ * refills one line every GUEST_LOG_REFILL_MS. What is over budget is
+ * counted, and the next line that gets through says how many were
+ * dropped, so one guest can neither grow the log without bound nor
+ * silence another guest's warnings (each has its own bucket). Every
+ * line starts with @who, which names the guest and the device.
+ * Thread-safe.
  */
-#define log_guest(...)						\
-	do {							\
-		static unsigned int __vr_log_count;		\
-		if (__vr_log_count < 32) {			\
-			__vr_log_count++;			\
-			vr_log(VR_LOG_WARN, __VA_ARGS__);	\
-		}						\
-	} while (0)
+#define GUEST_LOG_BURST		10
+#define GUEST_LOG_REFILL_MS	6000
+
+struct guest_log {
+	char who[96];
+	pthread_mutex_t lock;
+	unsigned int tokens;
+	uint64_t refilled_ms;
+	unsigned long dropped;
+	unsigned long total_dropped;
+};
+
+void guest_log_init(struct guest_log *gl, const char *who);
+/* Says how many lines were dropped in all, if any. */
+void guest_log_fini(struct guest_log *gl);
+void guest_log(struct guest_log *gl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Monotonic milliseconds; tests may replace the clock to age buckets
+ * (NULL restores it).
+ */
+void guest_log_set_clock(uint64_t (*now_ms)(void));
 
 #endif /* VR_LOG_H */

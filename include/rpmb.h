@@ -12,6 +12,7 @@
 
 #include "rpmb-frame.h"
 
+struct guest_log;
 struct rpmb_store;
 struct rpmb_dev;
 
@@ -37,10 +38,11 @@ struct rpmb_sink {
 
 /*
  * Creates a device on top of an open store. The store stays owned by the
- * caller and must outlive the device. Returns NULL on allocation or
- * crypto-library failure.
+ * caller and must outlive the device; so must @log, where complaints
+ * about what the guest sent go (NULL: nowhere). Returns NULL on
+ * allocation or crypto-library failure.
  */
-struct rpmb_dev *rpmb_dev_new(struct rpmb_store *store);
+struct rpmb_dev *rpmb_dev_new(struct rpmb_store *store, struct guest_log *log);
 
 /* Frees the device and wipes the key it cached. NULL is fine. */
 void rpmb_dev_free(struct rpmb_dev *dev);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What a hypervisor backend provides to the shared virtio code: access to
- * guest memory and the device's interrupt line. Nothing else crosses.
+ * guest memory, the device's interrupt line, and (optionally) somewhere
+ * to serve queues other than the vCPU's path. Nothing else crosses.
  *
  * Guest addresses are the "DMA addresses" the guest's driver put in the
  * queue registers and descriptors: guest-physical addresses, or grant
@@ -37,6 +38,15 @@ struct virtio_host_ops {
 
 	/* Drives the device's interrupt line (level: 1 raised, 0 lowered). */
 	void (*set_irq)(void *opaque, int level);
+
+	/*
+	 * Optional. The driver notified queue @queue: arrange for the
+	 * transport's serve call to run soon, on a thread of the backend's
+	 * own, and return at once, so that the guest's vCPU never waits for
+	 * the device's work (a store's fsync). NULL: the queue is served
+	 * inside the notify (tests, simple hosts).
+	 */
+	void (*kick)(void *opaque, unsigned int queue);
 };
 
 struct virtio_host {

@@ -1,17 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio-mmio transport, version 2 ("modern"), device side. A device
- * plugs in through struct virtio_dev_ops; the transport owns registers,
- * feature negotiation, the status state machine, queues and interrupts.
+ * virtio-mmio transport, version 2 ("modern"), device side: the register
+ * file, feature negotiation, the status state machine, queues, serving
+ * them through the device's ops and interrupts. It takes any device
+ * (struct virtio_dev) and any backend (struct virtio_host).
+ *
+ * Threads: register accesses (virtio_mmio_read/write) and queue serving
+ * (virtio_mmio_serve) may come from different threads. A register access
+ * never waits for a request being handled, except a reset or a queue
+ * being disabled, which wait for that one request to finish (its
+ * buffers and rings stay mapped until then).
  */
 #ifndef VIRTIO_MMIO_H
 #define VIRTIO_MMIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "virtio-host.h"
-#include "virtqueue.h"
+#include "virtio.h"
 
 #define VIRTIO_MMIO_MAGIC		0x74726976	/* "virt" */
 #define VIRTIO_MMIO_VERSION		2
@@ -48,67 +56,53 @@
 #define VIRTIO_MMIO_CONFIG_GENERATION	0x0fc
 #define VIRTIO_MMIO_CONFIG		0x100
 
-#define VIRTIO_STATUS_ACKNOWLEDGE	1
-#define VIRTIO_STATUS_DRIVER		2
-#define VIRTIO_STATUS_DRIVER_OK		4
-#define VIRTIO_STATUS_FEATURES_OK	8
-#define VIRTIO_STATUS_NEEDS_RESET	0x40
-#define VIRTIO_STATUS_FAILED		0x80
-
 #define VIRTIO_MMIO_INT_VRING		1
 #define VIRTIO_MMIO_INT_CONFIG		2
 
-#define VIRTIO_RING_F_INDIRECT_DESC	28
-#define VIRTIO_RING_F_EVENT_IDX		29
-#define VIRTIO_F_VERSION_1		32
-#define VIRTIO_F_ACCESS_PLATFORM	33
-
-#define VIRTIO_MMIO_MAX_QUEUES		4
+/* One device's register window (libxl's VIRTIO_MMIO_DEV_SIZE). */
+#define VIRTIO_MMIO_WINDOW_SIZE		0x200
 
 struct virtio_mmio;
 
-struct virtio_dev_ops {
-	uint32_t device_id;
-	uint64_t features;		/* device-specific bits offered */
-	unsigned int num_queues;
-	uint16_t queue_max;
-	size_t config_size;
-	/* Fills the whole config space (config_size bytes). */
-	void (*get_config)(void *dev, uint8_t *config);
-	/* The driver kicked @vq; process what it made available. */
-	void (*queue_notify)(void *dev, struct virtio_mmio *vm,
-			     struct virtqueue *vq);
-	/* The driver reset the device; queues are already stopped. */
-	void (*reset)(void *dev);
-};
-
-struct virtio_mmio *virtio_mmio_new(const struct virtio_dev_ops *ops,
-				    void *dev, const struct virtio_host *host,
-				    const char *name);
+/*
+ * A transport for @dev, which must outlive it. Returns NULL if the
+ * device's ops ask for more than the transport supports.
+ */
+struct virtio_mmio *virtio_mmio_new(struct virtio_dev *dev,
+				    const struct virtio_host *host);
+/* Stops the queues; the device stays the caller's. */
 void virtio_mmio_free(struct virtio_mmio *vm);
 
+struct virtio_dev *virtio_mmio_dev(const struct virtio_mmio *vm);
+
+/*
+ * A guest access to the window: @offset from its base, @size 1, 2, 4 or
+ * 8 bytes. Bad accesses are logged (rate-limited) and ignored; reads of
+ * them give 0.
+ */
 uint64_t virtio_mmio_read(struct virtio_mmio *vm, uint64_t offset,
 			  unsigned int size);
 void virtio_mmio_write(struct virtio_mmio *vm, uint64_t offset,
 		       unsigned int size, uint64_t value);
+
+/* Device reset as if the driver wrote 0 to Status (e.g. guest went away). */
 void virtio_mmio_reset(struct virtio_mmio *vm);
 
 /*
- * Completes everything the driver made available on @vq through
- * @handle, then interrupts as the driver asked. A corrupt ring puts the
- * device in NEEDS_RESET. @chain is the caller's scratch space.
+ * Serves queue @queue: at most @budget chains, then the interrupt the
+ * driver asked for. Returns true if chains are left, in which case the
+ * caller must call again (the driver will not kick for them). With a
+ * kick op in the host, this is what the backend's service thread calls.
  */
-void virtio_mmio_serve_queue(struct virtio_mmio *vm, struct virtqueue *vq,
-			     struct vq_chain *chain, vq_chain_fn handle,
-			     void *dev);
-
-/* Raises the used-buffer interrupt. */
-void virtio_mmio_signal_used(struct virtio_mmio *vm);
+bool virtio_mmio_serve(struct virtio_mmio *vm, unsigned int queue,
+		       unsigned int budget);
 
 /*
- * The driver broke the protocol (e.g. a corrupt ring): set NEEDS_RESET and
- * tell the driver through a configuration-change interrupt (4.2.2.1).
+ * The backend lost what the driver set up (a worker restarted): set
+ * NEEDS_RESET as if the driver had configured the device, so a driver
+ * that handles it (virtio 1.x 2.1.2) resets and starts again, and raise
+ * a configuration-change interrupt.
  */
-void virtio_mmio_needs_reset(struct virtio_mmio *vm);
+void virtio_mmio_set_needs_reset(struct virtio_mmio *vm);
 
 #endif /* VIRTIO_MMIO_H */

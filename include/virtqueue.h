@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log.h"
 #include "virtio-host.h"
 
 #define VRING_DESC_F_NEXT	1
@@ -53,10 +54,15 @@ struct virtqueue {
 	uint64_t avail_addr;
 	uint64_t used_addr;
 	bool ready;
+	/* No more chains are to be taken: the rings are about to go. */
+	bool stopping;
 
 	/* Negotiated features that change how the rings are used. */
 	bool event_idx;
 	bool indirect;
+
+	/* Where complaints about the guest's rings go (set by the transport). */
+	struct guest_log *log;
 
 	/* Private to virtqueue.c once the queue is ready. */
 	const struct virtio_host *host;
@@ -101,15 +107,18 @@ typedef uint32_t (*vq_chain_fn)(void *dev, struct virtqueue *vq,
 
 #define VQ_SERVE_NOTIFY	1u	/* the driver wants a used-buffer notification */
 #define VQ_SERVE_BROKEN	2u	/* the ring is corrupt: the device needs a reset */
+#define VQ_SERVE_MORE	4u	/* @budget ran out before the ring did */
 
 /*
- * Completes, through @handle, every chain the driver makes available
- * until the ring is empty, and says what the transport must do about it
- * (VQ_SERVE_*). Stops at a corrupt ring. @chain is the caller's scratch
- * space.
+ * Completes, through @handle, the chains the driver makes available,
+ * at most @budget of them, and says what the transport must do about it
+ * (VQ_SERVE_*). Stops at a corrupt ring. With VQ_SERVE_MORE the driver
+ * will not kick for what is left (its kick is re-armed only once the
+ * ring is seen empty): the caller must come back. @chain is the caller's
+ * scratch space.
  */
 unsigned int vq_serve(struct virtqueue *vq, struct vq_chain *chain,
-		      vq_chain_fn handle, void *dev);
+		      vq_chain_fn handle, void *dev, unsigned int budget);
 
 /* Copies the chain's device-readable bytes (at most @len) to @dst. */
 int vq_gather(struct virtqueue *vq, const struct vq_chain *chain,

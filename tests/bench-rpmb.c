@@ -196,7 +196,7 @@ int main(void)
 	unlink(path);
 	st = rt_store(dir, "bench.rpmb", 16, MAX_BLOCKS, MAX_BLOCKS);
 	rpmb_store_program_key(st, rc_test_key);
-	ia.dev = rpmb_dev_new(st);
+	ia.dev = rpmb_dev_new(st, NULL);
 	ma.auth = rpmb_auth_new();
 	rpmb_auth_set_key(ma.auth, rc_test_key);
 

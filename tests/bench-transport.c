@@ -15,6 +15,7 @@
 #include "rpmb-test-util.h"
 #include "rpmb.h"
 #include "sim-driver.h"
+#include "virtio-mmio.h"
 #include "virtio-rpmb.h"
 
 #define GUEST_BASE	0x80000000ULL
@@ -25,7 +26,8 @@
 
 struct ctx {
 	struct rpmb_dev *core;
-	struct virtio_rpmb *vr;
+	struct virtio_dev *vr;
+	struct virtio_mmio *vm;
 	struct sim_driver d;
 	struct rpmb_frame req[2], resp[1];
 	unsigned int nreq;
@@ -39,16 +41,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t rd(void *dev, uint64_t off, unsigned int size)
-{
-	return virtio_rpmb_mmio_read(dev, off, size);
-}
-
-static void wr(void *dev, uint64_t off, unsigned int size, uint64_t value)
-{
-	virtio_rpmb_mmio_write(dev, off, size, value);
 }
 
 static void prepare(struct ctx *c)
@@ -113,7 +105,7 @@ static struct device_side device_side(struct ctx *c)
 		       c->req, c->nreq * RPMB_FRAME_SIZE);
 		sim_driver_publish(&c->d, 0);
 		t = now();
-		virtio_rpmb_mmio_write(c->vr, 0x050, 4, 0);
+		virtio_mmio_write(c->vm, 0x050, 4, 0);
 		total += now() - t;
 		if (!sim_driver_take_used(&c->d, &id, &len) || len != RPMB_FRAME_SIZE)
 			abort();
@@ -187,10 +179,11 @@ int main(void)
 		return 1;
 	st = rt_store(dir, "t.rpmb", 1, 8, 8);
 	rpmb_store_program_key(st, rc_test_key);
-	c.core = rpmb_dev_new(st);
+	c.core = rpmb_dev_new(st, NULL);
 	g = sim_guest_new(GUEST_BASE, SIM_RAM_SIZE);
-	c.vr = virtio_rpmb_new(st, &g->host, "bench");
-	sim_driver_init(&c.d, g, c.vr, rd, wr);
+	c.vr = virtio_rpmb_new(st, "bench");
+	c.vm = virtio_mmio_new(c.vr, &g->host);
+	sim_driver_init_mmio(&c.d, g, c.vm);
 	if (sim_driver_probe(&c.d, ~0ULL, 64))
 		return 1;
 
@@ -229,7 +222,8 @@ int main(void)
 	c.counter = 0;
 	bench("write 1 block", &c, NULL);
 
-	virtio_rpmb_free(c.vr);
+	virtio_mmio_free(c.vm);
+	virtio_dev_destroy(c.vr);
 	rpmb_dev_free(c.core);
 	sim_guest_free(g);
 	rpmb_store_close(st);

@@ -21,6 +21,7 @@
 #include "rpmb-test-util.h"
 #include "rpmb.h"
 #include "sim-driver.h"
+#include "virtio-mmio.h"
 #include "virtio-rpmb.h"
 
 #define CAPACITY	2	/* 256 KiB */
@@ -32,7 +33,8 @@ struct harness {
 	struct rpmb_store *st;
 	struct rpmb_dev *core;			/* core channel */
 	struct sim_guest *g;			/* virtio channel */
-	struct virtio_rpmb *vr;
+	struct virtio_dev *vr;
+	struct virtio_mmio *vm;
 	struct sim_driver drv;
 };
 
@@ -90,17 +92,6 @@ static long virtio_xfer(void *opaque, const struct rc_xfer *x)
 	return used;
 }
 
-static uint64_t mmio_read(void *dev, uint64_t off, unsigned int size)
-{
-	return virtio_rpmb_mmio_read(dev, off, size);
-}
-
-static void mmio_write(void *dev, uint64_t off, unsigned int size,
-		       uint64_t value)
-{
-	virtio_rpmb_mmio_write(dev, off, size, value);
-}
-
 static struct harness *harness_new(bool via_virtio)
 {
 	struct harness *h = test_calloc(1, sizeof(*h));
@@ -109,15 +100,17 @@ static struct harness *harness_new(bool via_virtio)
 	h->dir = rt_tempdir();
 	h->st = rt_store(h->dir, "client.rpmb", CAPACITY, MAX_WR, MAX_RD);
 	if (!via_virtio) {
-		h->core = rpmb_dev_new(h->st);
+		h->core = rpmb_dev_new(h->st, NULL);
 		assert_non_null(h->core);
 		return h;
 	}
 	h->g = sim_guest_new(0x40000000, SIM_RAM_SIZE);
 	assert_non_null(h->g);
-	h->vr = virtio_rpmb_new(h->st, &h->g->host, "client");
+	h->vr = virtio_rpmb_new(h->st, "client");
 	assert_non_null(h->vr);
-	sim_driver_init(&h->drv, h->g, h->vr, mmio_read, mmio_write);
+	h->vm = virtio_mmio_new(h->vr, &h->g->host);
+	assert_non_null(h->vm);
+	sim_driver_init_mmio(&h->drv, h->g, h->vm);
 	assert_int_equal(sim_driver_probe(&h->drv, SIM_F_VERSION_1 |
 					  SIM_F_ACCESS_PLATFORM, 128), 0);
 	return h;
@@ -125,7 +118,8 @@ static struct harness *harness_new(bool via_virtio)
 
 static void harness_free(struct harness *h)
 {
-	virtio_rpmb_free(h->vr);
+	virtio_mmio_free(h->vm);
+	virtio_dev_destroy(h->vr);
 	if (h->g)
 		assert_int_equal(h->g->live_maps, 0);
 	sim_guest_free(h->g);

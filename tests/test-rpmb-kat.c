@@ -45,7 +45,7 @@ static void replay(const char *path, unsigned int want_steps)
 	FILE *f = fopen(path, "r");
 	char *dir = rt_tempdir();
 	struct rpmb_store *st = rt_store(dir, "kat.rpmb", 1, 8, 8);
-	struct rpmb_dev *dev = rpmb_dev_new(st);
+	struct rpmb_dev *dev = rpmb_dev_new(st, NULL);
 	unsigned int steps = 0;
 
 	assert_non_null(f);

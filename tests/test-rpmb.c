@@ -34,7 +34,7 @@ static int setup(void **state)
 	vr_log_set_level(VR_LOG_ERR);
 	f->dir = rt_tempdir();
 	f->st = rt_store(f->dir, "s.rpmb", CAPACITY, MAX_WR, MAX_RD);
-	f->dev = rpmb_dev_new(f->st);
+	f->dev = rpmb_dev_new(f->st, NULL);
 	assert_non_null(f->dev);
 	*state = f;
 	return 0;
@@ -455,7 +455,7 @@ static void state_survives_a_new_device(void **state)
 	program_key(f);
 	assert_int_equal(write_blocks(f, 100, 3, 0, 77, false), RPMB_RES_OK);
 	rpmb_dev_free(f->dev);
-	f->dev = rpmb_dev_new(f->st);
+	f->dev = rpmb_dev_new(f->st, NULL);
 	assert_int_equal(read_counter(f, &res), 1);
 	assert_true(rc_mac_ok(rc_test_key, f->resp, 1));
 	assert_int_equal(read_blocks(f, 100, 3, 3, &got), RPMB_RES_OK);
@@ -467,7 +467,7 @@ static void two_devices_are_independent(void **state)
 {
 	struct fx *f = *state;
 	struct rpmb_store *st2 = rt_store(f->dir, "other.rpmb", 1, 4, 4);
-	struct rpmb_dev *dev2 = rpmb_dev_new(st2);
+	struct rpmb_dev *dev2 = rpmb_dev_new(st2, NULL);
 	struct rpmb_frame req, resp;
 
 	program_key(f);

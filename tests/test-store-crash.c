@@ -96,7 +96,7 @@ static void child(const char *path, int fd)
 
 	if (!st)
 		_exit(2);
-	dev = rpmb_dev_new(st);
+	dev = rpmb_dev_new(st, NULL);
 	rpmb_store_get_info(st, &info);
 	c = info.write_counter;
 	if (write(fd, &c, sizeof(c)) != sizeof(c))

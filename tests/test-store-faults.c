@@ -144,7 +144,7 @@ static void faulty_dev_open(struct faulty_dev *f)
 	rpmb_store_close(rt_store(f->dir, "f.rpmb", 1, 4, 4));
 	snprintf(f->path, sizeof(f->path), "%s/f.rpmb", f->dir);
 	f->st = open_faulty(f->path);
-	f->dev = rpmb_dev_new(f->st);
+	f->dev = rpmb_dev_new(f->st, NULL);
 }
 
 static void faulty_dev_close(struct faulty_dev *f)

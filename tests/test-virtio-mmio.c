@@ -21,6 +21,7 @@
 struct fixture {
 	struct sim_guest *g;
 	struct sim_echo *e;
+	struct virtio_mmio *vm;
 	struct sim_driver d;
 };
 
@@ -30,9 +31,11 @@ static int setup(void **state)
 
 	vr_log_set_level(VR_LOG_ERR);
 	f->g = sim_guest_new(GUEST_BASE, SIM_RAM_SIZE);
-	f->e = sim_echo_new(&f->g->host);
+	f->e = sim_echo_new(NULL);
 	assert_non_null(f->e);
-	sim_driver_init(&f->d, f->g, f->e, sim_echo_read, sim_echo_write);
+	f->vm = virtio_mmio_new(sim_echo_dev(f->e), &f->g->host);
+	assert_non_null(f->vm);
+	sim_driver_init_mmio(&f->d, f->g, f->vm);
 	*state = f;
 	return 0;
 }
@@ -41,7 +44,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	sim_echo_free(f->e);
+	virtio_mmio_free(f->vm);
+	virtio_dev_destroy(sim_echo_dev(f->e));
 	assert_int_equal(f->g->live_maps, 0);
 	sim_guest_free(f->g);
 	test_free(f);
@@ -205,35 +209,35 @@ static void interrupt_status_and_ack(void **state)
 static void config_space_reads(void **state)
 {
 	struct fixture *f = *state;
-	void *dev = f->e;
+	struct virtio_mmio *dev = f->vm;
 
-	assert_int_equal(sim_echo_read(dev, 0x100, 1), 0x11);
-	assert_int_equal(sim_echo_read(dev, 0x103, 1), 0x44);
-	assert_int_equal(sim_echo_read(dev, 0x102, 2), 0x4433);
-	assert_int_equal(sim_echo_read(dev, 0x100, 4), 0x44332211);
+	assert_int_equal(virtio_mmio_read(dev, 0x100, 1), 0x11);
+	assert_int_equal(virtio_mmio_read(dev, 0x103, 1), 0x44);
+	assert_int_equal(virtio_mmio_read(dev, 0x102, 2), 0x4433);
+	assert_int_equal(virtio_mmio_read(dev, 0x100, 4), 0x44332211);
 	/* Past the end, misaligned, or too wide: ignored, reads 0. */
-	assert_int_equal(sim_echo_read(dev, 0x104, 1), 0);
-	assert_int_equal(sim_echo_read(dev, 0x103, 2), 0);
-	assert_int_equal(sim_echo_read(dev, 0x101, 2), 0);
-	assert_int_equal(sim_echo_read(dev, 0x100, 8), 0);
-	assert_int_equal(sim_echo_read(dev, 0x1fc, 4), 0);
+	assert_int_equal(virtio_mmio_read(dev, 0x104, 1), 0);
+	assert_int_equal(virtio_mmio_read(dev, 0x103, 2), 0);
+	assert_int_equal(virtio_mmio_read(dev, 0x101, 2), 0);
+	assert_int_equal(virtio_mmio_read(dev, 0x100, 8), 0);
+	assert_int_equal(virtio_mmio_read(dev, 0x1fc, 4), 0);
 	/* Config space is read-only. */
-	sim_echo_write(dev, 0x100, 1, 0x99);
-	assert_int_equal(sim_echo_read(dev, 0x100, 1), 0x11);
+	virtio_mmio_write(dev, 0x100, 1, 0x99);
+	assert_int_equal(virtio_mmio_read(dev, 0x100, 1), 0x11);
 }
 
 static void wrong_sizes_and_alignment_ignored(void **state)
 {
 	struct fixture *f = *state;
-	void *dev = f->e;
+	struct virtio_mmio *dev = f->vm;
 
-	assert_int_equal(sim_echo_read(dev, VIRTIO_MMIO_MAGIC_VALUE, 2), 0);
-	assert_int_equal(sim_echo_read(dev, VIRTIO_MMIO_MAGIC_VALUE, 8), 0);
-	assert_int_equal(sim_echo_read(dev, 0x001, 4), 0);
-	assert_int_equal(sim_echo_read(dev, 0x0f0, 4), 0);	/* unknown */
-	sim_echo_write(dev, VIRTIO_MMIO_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE);
-	sim_echo_write(dev, VIRTIO_MMIO_STATUS + 1, 4, VIRTIO_STATUS_ACKNOWLEDGE);
-	sim_echo_write(dev, VIRTIO_MMIO_STATUS, 8, VIRTIO_STATUS_ACKNOWLEDGE);
+	assert_int_equal(virtio_mmio_read(dev, VIRTIO_MMIO_MAGIC_VALUE, 2), 0);
+	assert_int_equal(virtio_mmio_read(dev, VIRTIO_MMIO_MAGIC_VALUE, 8), 0);
+	assert_int_equal(virtio_mmio_read(dev, 0x001, 4), 0);
+	assert_int_equal(virtio_mmio_read(dev, 0x0f0, 4), 0);	/* unknown */
+	virtio_mmio_write(dev, VIRTIO_MMIO_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE);
+	virtio_mmio_write(dev, VIRTIO_MMIO_STATUS + 1, 4, VIRTIO_STATUS_ACKNOWLEDGE);
+	virtio_mmio_write(dev, VIRTIO_MMIO_STATUS, 8, VIRTIO_STATUS_ACKNOWLEDGE);
 	assert_int_equal(rd(f, VIRTIO_MMIO_STATUS), 0);
 	/* Read-only registers ignore writes. */
 	wr(f, VIRTIO_MMIO_MAGIC_VALUE, 0);

@@ -43,22 +43,13 @@ struct fx {
 	char *dir;
 	struct rpmb_store *st;
 	struct sim_guest *g;
-	struct virtio_rpmb *vr;
+	struct virtio_dev *vr;
+	struct virtio_mmio *vm;
 	struct sim_driver d;
 	struct variant v;
 	struct rpmb_frame req[MAX_WR + 1];
 	struct rpmb_frame resp[MAX_RD];
 };
-
-static uint64_t rd(void *dev, uint64_t off, unsigned int size)
-{
-	return virtio_rpmb_mmio_read(dev, off, size);
-}
-
-static void wr(void *dev, uint64_t off, unsigned int size, uint64_t value)
-{
-	virtio_rpmb_mmio_write(dev, off, size, value);
-}
 
 static struct fx *fx_new(const struct variant *v)
 {
@@ -68,17 +59,20 @@ static struct fx *fx_new(const struct variant *v)
 	f->dir = rt_tempdir();
 	f->st = rt_store(f->dir, "v.rpmb", 1, MAX_WR, MAX_RD);
 	f->g = sim_guest_new(GUEST_BASE, SIM_RAM_SIZE);
-	f->vr = virtio_rpmb_new(f->st, &f->g->host, "test");
+	f->vr = virtio_rpmb_new(f->st, "test");
 	assert_non_null(f->vr);
+	f->vm = virtio_mmio_new(f->vr, &f->g->host);
+	assert_non_null(f->vm);
 	f->v = *v;
-	sim_driver_init(&f->d, f->g, f->vr, rd, wr);
+	sim_driver_init_mmio(&f->d, f->g, f->vm);
 	assert_int_equal(sim_driver_probe(&f->d, v->features, 64), 0);
 	return f;
 }
 
 static void fx_free(struct fx *f)
 {
-	virtio_rpmb_free(f->vr);
+	virtio_mmio_free(f->vm);
+	virtio_dev_destroy(f->vr);
 	assert_int_equal(f->g->live_maps, 0);
 	sim_guest_free(f->g);
 	rpmb_store_close(f->st);
@@ -136,10 +130,10 @@ static void run_scenario(const struct variant *v)
 	uint8_t want[RPMB_BLOCK_SIZE];
 
 	/* Config space as the driver sees it. */
-	assert_int_equal(rd(f->vr, 0x100, 1), 1);
-	assert_int_equal(rd(f->vr, 0x101, 1), MAX_WR);
-	assert_int_equal(rd(f->vr, 0x102, 1), MAX_RD);
-	assert_int_equal(rd(f->vr, VIRTIO_MMIO_DEVICE_ID, 4), 28);
+	assert_int_equal(virtio_mmio_read(f->vm, 0x100, 1), 1);
+	assert_int_equal(virtio_mmio_read(f->vm, 0x101, 1), MAX_WR);
+	assert_int_equal(virtio_mmio_read(f->vm, 0x102, 1), MAX_RD);
+	assert_int_equal(virtio_mmio_read(f->vm, VIRTIO_MMIO_DEVICE_ID, 4), 28);
 
 	/* Counter before the key: NO_AUTH_KEY. */
 	rc_request(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
@@ -238,8 +232,8 @@ static void reset_keeps_rpmb_state(void **state)
 
 	program_key(f);
 	assert_int_equal(write_blocks(f, 0, 1, 0, false), RPMB_RES_OK);
-	virtio_rpmb_reset(f->vr);
-	assert_int_equal(rd(f->vr, VIRTIO_MMIO_STATUS, 4), 0);
+	virtio_mmio_reset(f->vm);
+	assert_int_equal(virtio_mmio_read(f->vm, VIRTIO_MMIO_STATUS, 4), 0);
 	assert_int_equal(sim_driver_probe(&f->d, ~0ULL, 64), 0);
 	rc_request(&f->req[0], RPMB_REQ_GET_WRITE_COUNTER, 0, 1, 0);
 	assert_int_equal(xfer(f, 1, 1), RPMB_FRAME_SIZE);

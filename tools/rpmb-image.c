@@ -288,7 +288,7 @@ static int cmd_exec(int argc, char **argv)
 	}
 	if (open_existing(argv[optind], &st))
 		return 1;
-	dev = rpmb_dev_new(st);
+	dev = rpmb_dev_new(st, NULL);
 	if (!dev)
 		goto out;
 	max_req = rpmb_dev_max_req_frames(dev);

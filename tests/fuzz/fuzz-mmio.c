@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "sim-echo.h"
+#include "virtio-mmio.h"
 #include "sim-guest.h"
 
 #define GUEST_BASE	0x40000000ULL
@@ -23,7 +24,8 @@ static const unsigned int sizes[] = { 1, 2, 4, 8 };
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sim_guest *g = sim_guest_new(GUEST_BASE, RAM_SIZE);
-	struct sim_echo *e = sim_echo_new(&g->host);
+	struct sim_echo *e = sim_echo_new(NULL);
+	struct virtio_mmio *vm = virtio_mmio_new(sim_echo_dev(e), &g->host);
 
 	vr_log_set_level(VR_LOG_ERR);
 	/* Offsets are 0..0x1ff; values near the guest RAM base are likely. */
@@ -37,14 +39,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (op[0] & 4)
 			value = (uint32_t)GUEST_BASE + (value & 0xffff);
 		if (op[0] & 0x80)
-			sim_echo_read(e, offset, access_size);
+			virtio_mmio_read(vm, offset, access_size);
 		else
-			sim_echo_write(e, offset, access_size, value);
+			virtio_mmio_write(vm, offset, access_size, value);
 		/* Guest RAM changes between accesses, as a real guest's would. */
 		if (op[3] & 0x80)
 			memset(g->ram + (op[3] & 0x7f) * 256, op[5], 256);
 	}
-	sim_echo_free(e);
+	virtio_mmio_free(vm);
+	virtio_dev_destroy(sim_echo_dev(e));
 	if (g->live_maps)
 		abort();
 	sim_guest_free(g);

@@ -37,7 +37,7 @@ static void setup(void)
 		abort();
 	unlink(path);	/* the open store keeps working; nothing is left behind */
 	rpmb_store_program_key(st, rc_test_key);
-	dev = rpmb_dev_new(st);
+	dev = rpmb_dev_new(st, NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

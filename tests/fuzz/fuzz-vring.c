@@ -35,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sim_guest *g;
 	struct sim_echo *e;
+	struct virtio_mmio *vm;
 	struct sim_driver d;
 	uint64_t features;
 
@@ -42,8 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	vr_log_set_level(VR_LOG_ERR);
 	g = sim_guest_new(GUEST_BASE, SIM_DATA_OFF + 8192);
-	e = sim_echo_new(&g->host);
-	sim_driver_init(&d, g, e, sim_echo_read, sim_echo_write);
+	e = sim_echo_new(NULL);
+	vm = virtio_mmio_new(sim_echo_dev(e), &g->host);
+	sim_driver_init_mmio(&d, g, vm);
 	features = ~0ULL;
 	if (data[0] & 1)
 		features &= ~SIM_F_INDIRECT;
@@ -61,7 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sim_wr32(&d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	sim_wr32(&d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 
-	sim_echo_free(e);
+	virtio_mmio_free(vm);
+	virtio_dev_destroy(sim_echo_dev(e));
 	if (g->live_maps)
 		abort();
 	sim_guest_free(g);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "sim-driver.h"
+#include "virtio-mmio.h"
 
 /* virtio-mmio register offsets, from the spec's table (4.2.2). */
 enum {
@@ -29,6 +30,31 @@ void sim_driver_init(struct sim_driver *d, struct sim_guest *g, void *dev,
 	d->avail = g->base + SIM_AVAIL_OFF;
 	d->used = g->base + SIM_USED_OFF;
 	d->indirect = g->base + SIM_INDIRECT_OFF;
+}
+
+static uint64_t mmio_read(void *vm, uint64_t off, unsigned int size)
+{
+	return virtio_mmio_read(vm, off, size);
+}
+
+static void mmio_write(void *vm, uint64_t off, unsigned int size,
+		       uint64_t value)
+{
+	virtio_mmio_write(vm, off, size, value);
+}
+
+void sim_driver_init_mmio(struct sim_driver *d, struct sim_guest *g,
+			  struct virtio_mmio *vm)
+{
+	sim_driver_init(d, g, vm, mmio_read, mmio_write);
+}
+
+uint16_t sim_driver_used_idx(struct sim_driver *d)
+{
+	uint16_t idx;
+
+	memcpy(&idx, (uint8_t *)sim_guest_ptr(d->g, d->used) + 2, 2);
+	return idx;
 }
 
 uint32_t sim_rd32(struct sim_driver *d, uint64_t off)

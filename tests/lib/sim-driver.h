@@ -75,6 +75,14 @@ enum sim_split {
 
 void sim_driver_init(struct sim_driver *d, struct sim_guest *g, void *dev,
 		     sim_mmio_read_fn rd, sim_mmio_write_fn wr);
+
+/* The usual case: the device sits behind our virtio-mmio transport. */
+struct virtio_mmio;
+void sim_driver_init_mmio(struct sim_driver *d, struct sim_guest *g,
+			  struct virtio_mmio *vm);
+
+/* The device's used index, as the driver sees it in guest memory. */
+uint16_t sim_driver_used_idx(struct sim_driver *d);
 uint32_t sim_rd32(struct sim_driver *d, uint64_t off);
 void sim_wr32(struct sim_driver *d, uint64_t off, uint32_t value);
 

@@ -5,7 +5,12 @@
 
 #include "sim-echo.h"
 
-static void echo_get_config(void *dev, uint8_t *config)
+static struct sim_echo *to_echo(struct virtio_dev *dev)
+{
+	return (struct sim_echo *)dev;
+}
+
+static void echo_get_config(struct virtio_dev *dev, uint8_t *config)
 {
 	config[0] = 0x11;
 	config[1] = 0x22;
@@ -13,10 +18,11 @@ static void echo_get_config(void *dev, uint8_t *config)
 	config[3] = 0x44;
 }
 
-static uint32_t echo_chain(void *dev, struct virtqueue *vq,
-			   const struct vq_chain *chain)
+static uint32_t echo_handle_chain(struct virtio_dev *dev, unsigned int queue,
+				  struct virtqueue *vq,
+				  const struct vq_chain *chain)
 {
-	struct sim_echo *e = dev;
+	struct sim_echo *e = to_echo(dev);
 	uint32_t n = chain->readable_len;
 
 	e->chains++;
@@ -31,68 +37,40 @@ static uint32_t echo_chain(void *dev, struct virtqueue *vq,
 	return n;
 }
 
-static void echo_notify(void *dev, struct virtio_mmio *vm, struct virtqueue *vq)
+static void echo_reset(struct virtio_dev *dev)
 {
-	struct sim_echo *e = dev;
-	unsigned long before = e->chains;
-	uint16_t used_before = vq->used_idx;
-
-	virtio_mmio_serve_queue(vm, vq, &e->chain, echo_chain, e);
-	/* Completions that never reached echo_chain were malformed. */
-	e->bad_chains += (uint16_t)(vq->used_idx - used_before) -
-			 (e->chains - before);
+	to_echo(dev)->resets++;
 }
 
-static void echo_reset(void *dev)
+static void echo_destroy(struct virtio_dev *dev)
 {
-	struct sim_echo *e = dev;
-
-	e->resets++;
+	virtio_dev_fini(dev);
+	free(to_echo(dev));
 }
 
 static const struct virtio_dev_ops echo_ops = {
+	.type = "echo",
 	.device_id = SIM_ECHO_DEVICE_ID,
 	.features = 0,
 	.num_queues = 1,
 	.queue_max = SIM_ECHO_QUEUE_MAX,
 	.config_size = 4,
 	.get_config = echo_get_config,
-	.queue_notify = echo_notify,
+	.handle_chain = echo_handle_chain,
 	.reset = echo_reset,
+	.destroy = echo_destroy,
 };
 
-struct sim_echo *sim_echo_new(const struct virtio_host *host)
+struct sim_echo *sim_echo_new(const char *name)
 {
 	struct sim_echo *e = calloc(1, sizeof(*e));
 
-	if (!e)
-		return NULL;
-	e->mmio = virtio_mmio_new(&echo_ops, e, host, "echo");
-	if (!e->mmio) {
-		free(e);
-		return NULL;
-	}
+	if (e)
+		virtio_dev_init(&e->vdev, &echo_ops, name ? name : "echo");
 	return e;
 }
 
-void sim_echo_free(struct sim_echo *e)
+struct virtio_dev *sim_echo_dev(struct sim_echo *e)
 {
-	if (!e)
-		return;
-	virtio_mmio_free(e->mmio);
-	free(e);
-}
-
-uint64_t sim_echo_read(void *dev, uint64_t off, unsigned int size)
-{
-	struct sim_echo *e = dev;
-
-	return virtio_mmio_read(e->mmio, off, size);
-}
-
-void sim_echo_write(void *dev, uint64_t off, unsigned int size, uint64_t value)
-{
-	struct sim_echo *e = dev;
-
-	virtio_mmio_write(e->mmio, off, size, value);
+	return &e->vdev;
 }
