@@ -29,6 +29,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 DESTDIR ?=
 
 SAN ?= 0
@@ -63,6 +64,7 @@ BASE_CFLAGS := -std=gnu11 $(WARN_FLAGS) -D_GNU_SOURCE -Iinclude \
 COMMON_PKGS := libcrypto sqlite3
 XEN_PKGS := xenstore xenevtchn xengnttab xendevicemodel xenforeignmemory \
 	    xentoollog
+SANDBOX_PKGS := libseccomp
 TEST_PKGS := cmocka
 
 pkg_cflags = $(shell $(PKG_ENV) $(PKG_CONFIG) --cflags $(1))
@@ -72,10 +74,15 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(call pkg_cflags,$(COMMON_PKGS)) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_FLAGS) $(SYSROOT_LDFLAGS) $(LDFLAGS)
 COMMON_LIBS = $(call pkg_libs,$(COMMON_PKGS))
 XEN_LIBS = $(call pkg_libs,$(XEN_PKGS))
+SANDBOX_LIBS = $(call pkg_libs,$(SANDBOX_PKGS))
 TEST_LIBS = $(call pkg_libs,$(TEST_PKGS))
 
 COMMON_SRCS := $(sort $(wildcard common/*.c))
-BACKEND_SRCS := $(sort $(filter-out backend/main.c,$(wildcard backend/*.c)))
+# The daemon's parts that call Xen's libraries; the rest of backend/ is
+# testable, and linked by tests, without them.
+BACKEND_XEN_SRCS := $(addprefix backend/,devices.c guests.c ioreq.c \
+		      supervisor.c worker.c xen-mem.c xs-key.c)
+BACKEND_SRCS := $(sort $(filter-out backend/main.c $(BACKEND_XEN_SRCS),$(wildcard backend/*.c)))
 TOOL_SRCS := $(sort $(wildcard tools/*.c))
 # Client models and frame helpers: tests and the in-guest rpmb-guest
 # share them, so they need nothing but OpenSSL.
@@ -89,10 +96,12 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIBCOMMON := $(BUILD)/libxenrpmb-common.a
 LIBBACKEND := $(BUILD)/libxenrpmb-backend.a
+LIBBACKEND_XEN := $(BUILD)/libxenrpmb-backend-xen.a
 LIBTEST := $(BUILD)/libxenrpmb-test.a
 LIBCLIENTS := $(BUILD)/libxenrpmb-clients.a
 DAEMON := $(BUILD)/xen-rpmb-backend
-TOOLS := $(patsubst tools/%.c,$(BUILD)/%,$(TOOL_SRCS))
+# rpmb-guest-load.c is part of rpmb-guest, not a tool of its own.
+TOOLS := $(patsubst tools/%.c,$(BUILD)/%,$(filter-out tools/rpmb-guest-load.c,$(TOOL_SRCS)))
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 BENCHES := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 
@@ -101,7 +110,7 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 FUZZ ?= 1
 
-.PHONY: all check unit-tests bench fuzz fuzz-run e2e install clean \
+.PHONY: all check unit-tests bench fuzz fuzz-run e2e install install-unit clean \
 	tests benches
 .DELETE_ON_ERROR:
 # Keep test and tool objects: removing them only costs rebuilds.
@@ -111,8 +120,9 @@ all: $(LIBCOMMON) $(if $(wildcard backend/main.c),$(DAEMON)) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(if $(filter backend/% tests/%,$<),$(call pkg_cflags,$(XEN_PKGS))) \
-		$(if $(filter tests/% tools/rpmb-guest.c,$<),-Itests/lib) \
+	$(CC) $(ALL_CFLAGS) $(if $(filter backend/% tests/%,$<),$(call pkg_cflags,$(XEN_PKGS) $(SANDBOX_PKGS))) \
+		$(if $(filter tests/% tools/rpmb-guest%,$<),-Itests/lib) \
+		$(if $(filter tests/%,$<),-Ibackend) \
 		$(if $(filter tests/%,$<),$(call pkg_cflags,$(TEST_PKGS))) -c -o $@ $<
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRCS))
@@ -120,6 +130,10 @@ $(LIBCOMMON): $(call obj,$(COMMON_SRCS))
 	$(AR) rcs $@ $^
 
 $(LIBBACKEND): $(call obj,$(BACKEND_SRCS))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIBBACKEND_XEN): $(call obj,$(BACKEND_XEN_SRCS))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
@@ -131,21 +145,23 @@ $(LIBCLIENTS): $(call obj,$(CLIENTLIB_SRCS))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(DAEMON): $(call obj,backend/main.c) $(LIBBACKEND) $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(XEN_LIBS) $(COMMON_LIBS)
+$(DAEMON): $(call obj,backend/main.c) $(LIBBACKEND_XEN) $(LIBBACKEND) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(XEN_LIBS) $(SANDBOX_LIBS) $(COMMON_LIBS) -lpthread
 
 $(BUILD)/%: $(BUILD)/obj/tools/%.o $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(COMMON_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(COMMON_LIBS) -lpthread
 
 # The guest-side test program drives devices with the client models.
-$(BUILD)/rpmb-guest: $(BUILD)/obj/tools/rpmb-guest.o $(LIBCLIENTS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(COMMON_LIBS)
+$(BUILD)/rpmb-guest: $(BUILD)/obj/tools/rpmb-guest.o \
+		$(BUILD)/obj/tools/rpmb-guest-load.o $(LIBCLIENTS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(COMMON_LIBS) -lpthread
 
 # Every test may use the test helpers, the backend's Xen-independent parts
-# and the shared code; the linker keeps only what each one needs.
+# and the shared code; the linker keeps only what each one needs. No test
+# links Xen's libraries.
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIBTEST) $(LIBCLIENTS) $(LIBBACKEND) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(XEN_LIBS) $(COMMON_LIBS) -lpthread
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(SANDBOX_LIBS) $(COMMON_LIBS) -lpthread
 
 tests: $(TESTS) $(TOOLS)
 benches: $(BENCHES)
@@ -188,16 +204,21 @@ fuzz-run: fuzz
 e2e:
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SAN -u BUILD bash tests/e2e/run.sh
 
-install: all
+install: all install-unit
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/xen \
-		$(DESTDIR)$(SYSTEMDUNITDIR)
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/xen
 	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(filter-out $(BUILD)/rpmb-guest,$(TOOLS)) $(DESTDIR)$(BINDIR)/
 	$(if $(wildcard backend/*.8),install -m 0644 $(wildcard backend/*.8) $(DESTDIR)$(MANDIR)/man8/)
 	$(if $(wildcard tools/*.1),install -d $(DESTDIR)$(MANDIR)/man1 && install -m 0644 $(wildcard tools/*.1) $(DESTDIR)$(MANDIR)/man1/)
 	$(if $(wildcard backend/xen-rpmb-backend.conf),test -e $(DESTDIR)$(SYSCONFDIR)/xen/xen-rpmb-backend.conf || install -m 0644 backend/xen-rpmb-backend.conf $(DESTDIR)$(SYSCONFDIR)/xen/)
-	$(if $(wildcard backend/xen-rpmb-backend.service),sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' backend/xen-rpmb-backend.service > $(DESTDIR)$(SYSTEMDUNITDIR)/xen-rpmb-backend.service)
+
+# The unit and the workers' user (systemd-sysusers creates it).
+install-unit:
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		backend/xen-rpmb-backend.service > $(DESTDIR)$(SYSTEMDUNITDIR)/xen-rpmb-backend.service
+	install -m 0644 backend/xen-rpmb.sysusers $(DESTDIR)$(SYSUSERSDIR)/xen-rpmb.conf
 
 clean:
 	rm -rf build build-san build-arm64 $(BUILD)

@@ -17,6 +17,9 @@ void config_defaults(struct config *cfg)
 	cfg->log_level = VR_LOG_INFO;
 	snprintf(cfg->lock_file, sizeof(cfg->lock_file), "%s",
 		 CONFIG_DEFAULT_LOCK_FILE);
+	snprintf(cfg->worker_user, sizeof(cfg->worker_user), "%s",
+		 CONFIG_DEFAULT_WORKER_USER);
+	cfg->service_threads = CONFIG_DEFAULT_SERVICE_THREADS;
 }
 
 static int set_string(char *dst, const char *value, char *err, size_t errlen)
@@ -117,6 +120,19 @@ int config_set(struct config *cfg, const char *key, const char *value,
 		return set_count(&cfg->max_wr_cnt, value, err, errlen);
 	if (!strcmp(key, "max-rd-cnt"))
 		return set_count(&cfg->max_rd_cnt, value, err, errlen);
+	if (!strcmp(key, "worker-user"))
+		return set_string(cfg->worker_user, value, err, errlen);
+	if (!strcmp(key, "service-threads")) {
+		uint64_t v;
+
+		if (parse_u64(value, CONFIG_MAX_SERVICE_THREADS, &v) || !v) {
+			snprintf(err, errlen, "'%s' is not a thread count 1..%d",
+				 value, CONFIG_MAX_SERVICE_THREADS);
+			return -EINVAL;
+		}
+		cfg->service_threads = (unsigned int)v;
+		return 0;
+	}
 	if (!strncmp(key, "guest.", 6))
 		return set_override(cfg, key, value, err, errlen);
 	if (!strcmp(key, "store-key")) {

@@ -6,7 +6,8 @@
  * File format: "key = value" lines, '#' comments. Keys:
  *   store-dir, capacity, max-wr-cnt, max-rd-cnt, store-key (name|uuid),
  *   log-level (err|warn|info|debug), log (stderr|syslog|/absolute/file),
- *   pidfile, lock-file,
+ *   pidfile, lock-file, worker-user (name or UID:GID),
+ *   service-threads (per guest, 1..16),
  *   guest.<name-or-uuid>.capacity   (per-guest override)
  */
 #ifndef BACKEND_CONFIG_H
@@ -16,7 +17,6 @@
 #include <stddef.h>
 
 #include "log.h"
-#include "store-name.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/xen/xen-rpmb-backend.conf"
 #define CONFIG_DEFAULT_STORE_DIR "/var/lib/xen-rpmb"
@@ -25,6 +25,17 @@
 #define CONFIG_STR_MAX		256
 /* One daemon per domain: two would fight over the same xenstore nodes. */
 #define CONFIG_DEFAULT_LOCK_FILE "/run/xen-rpmb-backend.lock"
+/* Guests' workers run as this user (see sandbox.h). */
+#define CONFIG_DEFAULT_WORKER_USER "xen-rpmb"
+/* Threads serving one guest's queues: its devices run in parallel. */
+#define CONFIG_DEFAULT_SERVICE_THREADS 2
+#define CONFIG_MAX_SERVICE_THREADS 16
+
+/* What names a guest's directory: its domain name or its UUID. */
+enum store_key {
+	STORE_KEY_NAME,
+	STORE_KEY_UUID,
+};
 
 struct guest_override {
 	char identity[CONFIG_STR_MAX];
@@ -42,6 +53,8 @@ struct config {
 	bool syslog;
 	char log_file[CONFIG_STR_MAX];	/* non-empty: log there (wins) */
 	char lock_file[CONFIG_STR_MAX];
+	char worker_user[CONFIG_STR_MAX];
+	unsigned int service_threads;
 	unsigned int noverrides;
 	struct guest_override overrides[CONFIG_MAX_OVERRIDES];
 };

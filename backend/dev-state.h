@@ -22,7 +22,7 @@
 
 #include <stdbool.h>
 
-#include "xs-keys.h"
+#include "vdev-keys.h"
 
 /* What this process knows about the device. */
 enum dev_local {

@@ -27,17 +27,3 @@ enum ioreq_kind ioreq_classify(const ioreq_t *req)
 		return IOREQ_KIND_BAD;
 	}
 }
-
-int ioreq_find_window(const uint64_t *bases, size_t n, uint64_t win_size,
-		      uint64_t addr, unsigned int size)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (addr < bases[i])
-			continue;
-		/* addr - base cannot overflow; compare lengths, not ends. */
-		if (addr - bases[i] < win_size &&
-		    size <= win_size - (addr - bases[i]))
-			return (int)i;
-	}
-	return -1;
-}

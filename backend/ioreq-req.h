@@ -30,12 +30,4 @@ enum ioreq_kind ioreq_classify(const ioreq_t *req);
 #define IOREQ_PAGE_SIZE		4096u
 #define IOREQ_MAX_VCPUS		(IOREQ_PAGE_SIZE / sizeof(ioreq_t))
 
-/*
- * Index of the window (each @win_size bytes at bases[i]) containing
- * [addr, addr + size), or -1. An access that straddles a window's end is
- * not inside it.
- */
-int ioreq_find_window(const uint64_t *bases, size_t n, uint64_t win_size,
-		      uint64_t addr, unsigned int size);
-
 #endif /* BACKEND_IOREQ_REQ_H */

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * xen-rpmb-backend: serves virtio-rpmb devices to Xen guests.
+ * xen-rpmb-backend: serves virtio devices (virtio-rpmb) to Xen guests.
+ * This file is the process around the supervisor: command line and
+ * configuration (reloaded on SIGHUP), logging, the single-instance lock
+ * and pidfile, and the Xen handles the supervisor keeps.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,9 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "device-types.h"
 #include "log.h"
 #include "parse.h"
+#include "supervisor.h"
 
 struct options {
 	const char *config_path;
@@ -24,6 +28,14 @@ struct options {
 	bool foreground;
 	struct config overrides;	/* set only where the flag was given */
 	bool set_store_dir, set_pidfile, set_level, set_log, set_lock;
+};
+
+/* Everything the process keeps besides the supervisor's own state. */
+struct daemon {
+	const struct options *opts;
+	struct supervisor sup;
+	int log_fd;			/* log file, or -1 */
+	pid_t pid;			/* for log lines */
 };
 
 static void usage(FILE *out)
@@ -131,15 +143,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static const struct options *cmdline;
-
 /* Defaults, then the file, then the command line. */
-static int load_config(struct config *cfg, const char *path, bool must_exist)
+static int load_config(struct config *cfg, const struct options *cmdline)
 {
 	char err[512];
 
 	config_defaults(cfg);
-	if (config_load(cfg, path, !must_exist, err, sizeof(err))) {
+	if (config_load(cfg, cmdline->config_path, !cmdline->config_given, err,
+			sizeof(err))) {
 		log_err("%s", err);
 		return -1;
 	}
@@ -171,10 +182,9 @@ static void syslog_sink(enum vr_log_level level, const char *msg, void *opaque)
 	syslog(prio[level], "%s", msg);
 }
 
-static int log_fd = -1;
-
 static void file_sink(enum vr_log_level level, const char *msg, void *opaque)
 {
+	struct daemon *d = opaque;
 	static const char *const names[] = {
 		[VR_LOG_ERR] = "error", [VR_LOG_WARN] = "warning",
 		[VR_LOG_INFO] = "info", [VR_LOG_DEBUG] = "debug",
@@ -187,35 +197,35 @@ static void file_sink(enum vr_log_level level, const char *msg, void *opaque)
 	if (localtime_r(&ts.tv_sec, &tm))
 		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
 	/* One write per line (O_APPEND): lines never interleave. */
-	dprintf(log_fd, "%s.%03ld [%ld] %s: %s\n", stamp, ts.tv_nsec / 1000000,
-		(long)getpid(), names[level], msg);
+	dprintf(d->log_fd, "%s.%03ld [%ld] %s: %s\n", stamp,
+		ts.tv_nsec / 1000000, (long)d->pid, names[level], msg);
 }
 
 /* SIGHUP reopens the file, so logrotate can move it away. */
-static int open_log_file(const char *path)
+static int open_log_file(struct daemon *d, const char *path)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 
 	if (fd < 0)
 		return -1;
-	if (log_fd >= 0)
-		close(log_fd);
-	log_fd = fd;
+	if (d->log_fd >= 0)
+		close(d->log_fd);
+	d->log_fd = fd;
 	return 0;
 }
 
-static void apply_logging(const struct config *cfg)
+static void apply_logging(struct daemon *d, const struct config *cfg)
 {
 	vr_log_set_level(cfg->log_level);
 	if (cfg->log_file[0]) {
 		closelog();
-		if (open_log_file(cfg->log_file)) {
+		if (open_log_file(d, cfg->log_file)) {
 			vr_log_set_sink(NULL, NULL);
 			log_err("cannot open log file %s: %m; logging to stderr",
 				cfg->log_file);
 			return;
 		}
-		vr_log_set_sink(file_sink, NULL);
+		vr_log_set_sink(file_sink, d);
 	} else if (cfg->syslog) {
 		closelog();
 		openlog("xen-rpmb-backend", LOG_PID, LOG_DAEMON);
@@ -225,25 +235,31 @@ static void apply_logging(const struct config *cfg)
 	}
 }
 
-void daemon_reload(struct daemon *d)
+static void reload(struct supervisor *s, void *opaque)
 {
+	struct daemon *d = opaque;
 	struct config cfg;
 
-	if (load_config(&cfg, d->config_path, cmdline->config_given)) {
-		apply_logging(&d->cfg);		/* still reopen the log */
+	if (load_config(&cfg, d->opts)) {
+		apply_logging(d, &s->cfg);	/* still reopen the log */
 		log_err("SIGHUP: keeping the old configuration");
 		return;
 	}
-	/* Fixed for the life of the process: it holds one and wrote the other. */
-	if (strcmp(cfg.lock_file, d->cfg.lock_file) ||
-	    strcmp(cfg.pidfile, d->cfg.pidfile))
-		log_warn("SIGHUP: lock-file and pidfile changes need a restart");
-	strcpy(cfg.lock_file, d->cfg.lock_file);
-	strcpy(cfg.pidfile, d->cfg.pidfile);
-	d->cfg = cfg;
-	apply_logging(&d->cfg);
-	if (mkdir(d->cfg.store_dir, 0700) && errno != EEXIST)
-		log_err("cannot create %s: %m", d->cfg.store_dir);
+	/*
+	 * Fixed for the life of the process: it holds one, wrote the other,
+	 * and its workers run as the third.
+	 */
+	if (strcmp(cfg.lock_file, s->cfg.lock_file) ||
+	    strcmp(cfg.pidfile, s->cfg.pidfile) ||
+	    strcmp(cfg.worker_user, s->cfg.worker_user))
+		log_warn("SIGHUP: lock-file, pidfile and worker-user changes need a restart");
+	strcpy(cfg.lock_file, s->cfg.lock_file);
+	strcpy(cfg.pidfile, s->cfg.pidfile);
+	strcpy(cfg.worker_user, s->cfg.worker_user);
+	s->cfg = cfg;
+	apply_logging(d, &s->cfg);
+	if (mkdir(s->cfg.store_dir, 0700) && errno != EEXIST)
+		log_err("cannot create %s: %m", s->cfg.store_dir);
 	log_info("configuration reloaded; it applies to new devices");
 }
 
@@ -288,20 +304,19 @@ static int write_pidfile(const char *path)
 	return close(fd);
 }
 
-static int open_xen(struct daemon *d)
+static int open_xen(struct supervisor *s)
 {
 	unsigned int len;
 	char *domid;
-
 	uint64_t id;
 
-	d->xs = xs_open(0);
-	if (!d->xs) {
+	s->xs = xs_open(0);
+	if (!s->xs) {
 		log_err("cannot connect to xenstore: %m");
 		return -1;
 	}
 	/* Relative path: our own /local/domain/<self>/domid, also in a domU. */
-	domid = xs_read(d->xs, XBT_NULL, "domid", &len);
+	domid = xs_read(s->xs, XBT_NULL, "domid", &len);
 	if (!domid || parse_u64(domid, 0x7fef, &id)) {
 		log_err("cannot read this domain's id from xenstore ('domid'): %s",
 			domid ? "malformed" : strerror(errno));
@@ -309,67 +324,85 @@ static int open_xen(struct daemon *d)
 		return -1;
 	}
 	free(domid);
-	d->self_domid = (unsigned int)id;
-	snprintf(d->root, sizeof(d->root), "/local/domain/%u/backend/virtio",
-		 d->self_domid);
-	d->xdm = xendevicemodel_open(NULL, 0);
-	d->xfm = xenforeignmemory_open(NULL, 0);
-	d->xgt = xengnttab_open(NULL, 0);
-	if (!d->xdm || !d->xfm || !d->xgt) {
-		log_err("cannot open the Xen interfaces (devicemodel, foreignmemory, gnttab): %m");
+	s->self_domid = (unsigned int)id;
+	snprintf(s->root, sizeof(s->root), "/local/domain/%u/backend/virtio",
+		 s->self_domid);
+	s->xdm = xendevicemodel_open(NULL, 0);
+	if (!s->xdm) {
+		log_err("cannot open the Xen device-model interface: %m");
 		return -1;
 	}
-	log_info("domain %u, %s", d->self_domid,
-		 d->self_domid ? "driver domain" : "dom0");
+	log_info("domain %u, %s", s->self_domid,
+		 s->self_domid ? "driver domain" : "dom0");
 	return 0;
 }
 
-static void close_xen(struct daemon *d)
+static void close_xen(struct supervisor *s)
 {
-	if (d->xgt)
-		xengnttab_close(d->xgt);
-	if (d->xfm)
-		xenforeignmemory_close(d->xfm);
-	if (d->xdm)
-		xendevicemodel_close(d->xdm);
-	if (d->xs)
-		xs_close(d->xs);
+	if (s->xdm)
+		xendevicemodel_close(s->xdm);
+	if (s->xs)
+		xs_close(s->xs);
+}
+
+/*
+ * Workers run as an unprivileged user, confined to their guest's
+ * directory; a daemon not started as root (a test) cannot confine them.
+ */
+static int prepare_workers(struct supervisor *s)
+{
+	char err[256];
+
+	if (geteuid()) {
+		log_warn("not running as root: guests' workers run unconfined");
+		return 0;
+	}
+	if (sandbox_user(s->cfg.worker_user, &s->worker_id, err, sizeof(err))) {
+		log_err("%s", err);
+		return -1;
+	}
+	s->sandbox = true;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	static struct options opts;
-	static struct daemon d;
+	static struct daemon d = { .log_fd = -1 };
+	struct supervisor *s = &d.sup;
 	int ret = 1;
 
 	if (parse_options(argc, argv, &opts))
 		return 2;
-	cmdline = &opts;
-	d.config_path = opts.config_path;
-	if (load_config(&d.cfg, d.config_path, opts.config_given))
+	d.opts = &opts;
+	if (load_config(&s->cfg, &opts))
 		return 1;
 	if (!opts.foreground && daemon(0, 0)) {
 		perror("xen-rpmb-backend: daemon");
 		return 1;
 	}
-	apply_logging(&d.cfg);
-	if (take_lock(d.cfg.lock_file) < 0)
+	d.pid = getpid();
+	apply_logging(&d, &s->cfg);
+	if (take_lock(s->cfg.lock_file) < 0)
 		return 1;
-	if (mkdir(d.cfg.store_dir, 0700) && errno != EEXIST) {
-		log_err("cannot create %s: %m", d.cfg.store_dir);
-		return 1;
-	}
-	if (d.cfg.pidfile[0] && write_pidfile(d.cfg.pidfile)) {
-		log_err("cannot write %s: %m", d.cfg.pidfile);
+	if (mkdir(s->cfg.store_dir, 0700) && errno != EEXIST) {
+		log_err("cannot create %s: %m", s->cfg.store_dir);
 		return 1;
 	}
-	log_info("xen-rpmb-backend %s starting, stores in %s", XEN_RPMB_VERSION,
-		 d.cfg.store_dir);
-	if (!open_xen(&d) && !daemon_run(&d))
+	if (s->cfg.pidfile[0] && write_pidfile(s->cfg.pidfile)) {
+		log_err("cannot write %s: %m", s->cfg.pidfile);
+		return 1;
+	}
+	log_info("xen-rpmb-backend %s starting, state in %s", XEN_RPMB_VERSION,
+		 s->cfg.store_dir);
+	s->types = device_types;
+	s->reload = reload;
+	s->reload_opaque = &d;
+	if (!prepare_workers(s) && !open_xen(s) && !supervisor_run(s))
 		ret = 0;
-	close_xen(&d);
-	if (d.cfg.pidfile[0])
-		unlink(d.cfg.pidfile);
+	close_xen(s);
+	if (s->cfg.pidfile[0])
+		unlink(s->cfg.pidfile);
 	log_info("stopped");
 	return ret;
 }

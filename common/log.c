@@ -86,13 +86,21 @@ void guest_log_set_clock(uint64_t (*now_ms)(void))
 	guest_log_clock = now_ms ? now_ms : monotonic_ms;
 }
 
-void guest_log_init(struct guest_log *gl, const char *who)
+void guest_log_init_limits(struct guest_log *gl, const char *who,
+			   unsigned int burst, unsigned int refill_ms)
 {
 	memset(gl, 0, sizeof(*gl));
 	snprintf(gl->who, sizeof(gl->who), "%s", who);
 	pthread_mutex_init(&gl->lock, NULL);
-	gl->tokens = GUEST_LOG_BURST;
+	gl->burst = burst;
+	gl->refill_ms = refill_ms;
+	gl->tokens = burst;
 	gl->refilled_ms = guest_log_clock();
+}
+
+void guest_log_init(struct guest_log *gl, const char *who)
+{
+	guest_log_init_limits(gl, who, GUEST_LOG_BURST, GUEST_LOG_REFILL_MS);
 }
 
 void guest_log_fini(struct guest_log *gl)
@@ -103,20 +111,20 @@ void guest_log_fini(struct guest_log *gl)
 	pthread_mutex_destroy(&gl->lock);
 }
 
-void guest_log(struct guest_log *gl, const char *fmt, ...)
+static void guest_vlog(struct guest_log *gl, enum vr_log_level level,
+		       const char *fmt, va_list ap)
 {
 	uint64_t now = guest_log_clock();
 	unsigned long dropped = 0;
 	char msg[400];
-	va_list ap;
 
 	pthread_mutex_lock(&gl->lock);
-	if (now - gl->refilled_ms >= GUEST_LOG_REFILL_MS) {
-		uint64_t n = (now - gl->refilled_ms) / GUEST_LOG_REFILL_MS;
+	if (now - gl->refilled_ms >= gl->refill_ms) {
+		uint64_t n = (now - gl->refilled_ms) / gl->refill_ms;
 
-		gl->tokens = n + gl->tokens > GUEST_LOG_BURST ?
-			     GUEST_LOG_BURST : (unsigned int)(n + gl->tokens);
-		gl->refilled_ms += n * GUEST_LOG_REFILL_MS;
+		gl->tokens = n + gl->tokens > gl->burst ?
+			     gl->burst : (unsigned int)(n + gl->tokens);
+		gl->refilled_ms += n * gl->refill_ms;
 	}
 	if (!gl->tokens) {
 		gl->dropped++;
@@ -128,14 +136,31 @@ void guest_log(struct guest_log *gl, const char *fmt, ...)
 	dropped = gl->dropped;
 	gl->dropped = 0;
 	pthread_mutex_unlock(&gl->lock);
-	if (!vr_log_enabled(VR_LOG_WARN))
+	if (!vr_log_enabled(level))
 		return;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (dropped)
-		vr_log(VR_LOG_WARN, "%s: %s (%lu similar lines dropped before this)",
-		       gl->who, msg, dropped);
+		vr_log(level, "%s: %s (%lu lines dropped before this)", gl->who,
+		       msg, dropped);
 	else
-		vr_log(VR_LOG_WARN, "%s: %s", gl->who, msg);
+		vr_log(level, "%s: %s", gl->who, msg);
+}
+
+void guest_log(struct guest_log *gl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	guest_vlog(gl, VR_LOG_WARN, fmt, ap);
+	va_end(ap);
+}
+
+void guest_log_at(struct guest_log *gl, enum vr_log_level level,
+		  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	guest_vlog(gl, level, fmt, ap);
+	va_end(ap);
 }

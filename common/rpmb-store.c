@@ -9,8 +9,9 @@
  *        write_counter)
  *   blocks(addr INTEGER PRIMARY KEY, data BLOB)   -- absent rows read as 0
  *
- * The whole data area (at most 16 MiB) is also kept in memory, updated
- * only after a commit succeeded, so reads never touch SQLite.
+ * Reads come from SQLite, through a small page cache (CACHE_KIB):
+ * a daemon serving many guests must not hold every store's data area
+ * (up to 16 MiB each) in memory.
  *
  * No secure_delete: data blocks are updated in place and are not secret
  * here (the guest encrypts what it stores), and the key, once written, is
@@ -38,6 +39,8 @@
 #include "rpmb-store.h"
 
 #define STORE_APP_ID	0x52504d42	/* "RPMB" */
+/* SQLite's page cache per store: a write's pages and a read's stay hot. */
+#define CACHE_KIB	128
 #define STORE_VERSION	1
 #define SQLITE_MAGIC	"SQLite format 3"
 
@@ -49,10 +52,9 @@ struct rpmb_store {
 	sqlite3 *db;
 	sqlite3_stmt *put_block;
 	sqlite3_stmt *set_counter;
+	sqlite3_stmt *get_blocks;
 	struct rpmb_store_info info;
 	uint8_t key[RPMB_KEY_SIZE];
-	uint8_t *data;
-	size_t data_size;
 	char errmsg[320];
 };
 
@@ -302,8 +304,10 @@ static void close_db(struct rpmb_store *st)
 {
 	sqlite3_finalize(st->put_block);
 	sqlite3_finalize(st->set_counter);
+	sqlite3_finalize(st->get_blocks);
 	st->put_block = NULL;
 	st->set_counter = NULL;
+	st->get_blocks = NULL;
 	if (st->db)
 		sqlite3_close(st->db);
 	st->db = NULL;
@@ -327,17 +331,23 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out)
 	return rc;
 }
 
-static bool quick_check_ok(sqlite3 *db)
+/* Whether a PRAGMA's first answer is the text @want. */
+static bool pragma_says(sqlite3 *db, const char *pragma, const char *want)
 {
 	sqlite3_stmt *s;
 	bool ok = false;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, pragma, -1, &s, NULL) != SQLITE_OK)
 		return false;
 	if (sqlite3_step(s) == SQLITE_ROW)
-		ok = !strcmp((const char *)sqlite3_column_text(s, 0), "ok");
+		ok = !strcmp((const char *)sqlite3_column_text(s, 0), want);
 	sqlite3_finalize(s);
 	return ok;
+}
+
+static bool quick_check_ok(sqlite3 *db)
+{
+	return pragma_says(db, "PRAGMA quick_check", "ok");
 }
 
 /*
@@ -347,15 +357,7 @@ static bool quick_check_ok(sqlite3 *db)
  */
 static bool wal_mode_ok(sqlite3 *db)
 {
-	sqlite3_stmt *s;
-	bool ok = false;
-
-	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &s, NULL) != SQLITE_OK)
-		return false;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		ok = !strcmp((const char *)sqlite3_column_text(s, 0), "wal");
-	sqlite3_finalize(s);
-	return ok;
+	return pragma_says(db, "PRAGMA journal_mode=WAL", "wal");
 }
 
 static int load_meta(struct rpmb_store *st)
@@ -395,35 +397,19 @@ out:
 	return ret;
 }
 
-static int load_blocks(struct rpmb_store *st)
+/* Every block row must be in range and whole: checked once, at open. */
+static int check_blocks(struct rpmb_store *st)
 {
-	size_t size = (size_t)st->info.capacity * RPMB_CAPACITY_UNIT;
-	size_t nblocks = size / RPMB_BLOCK_SIZE;
-	sqlite3_stmt *s;
-	int rc;
+	int64_t bad = 0;
+	char sql[160];
 
-	if (!st->data) {
-		st->data = calloc(1, size);
-		if (!st->data)
-			return -ENOMEM;
-		st->data_size = size;
-	} else {
-		memset(st->data, 0, st->data_size);
-	}
-	if (sqlite3_prepare_v2(st->db, "SELECT addr, data FROM blocks", -1,
-			       &s, NULL) != SQLITE_OK)
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM blocks WHERE addr < 0 OR addr >= %u"
+		 " OR length(data) != %d OR typeof(data) != 'blob'",
+		 st->info.capacity * RPMB_BLOCKS_PER_UNIT, RPMB_BLOCK_SIZE);
+	if (query_int(st->db, sql, &bad) != SQLITE_OK || bad)
 		return -EPROTO;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t addr = sqlite3_column_int64(s, 0);
-
-		if (addr < 0 || (uint64_t)addr >= nblocks ||
-		    sqlite3_column_bytes(s, 1) != RPMB_BLOCK_SIZE)
-			break;
-		memcpy(st->data + addr * RPMB_BLOCK_SIZE,
-		       sqlite3_column_blob(s, 1), RPMB_BLOCK_SIZE);
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -EPROTO;
+	return 0;
 }
 
 static int open_db(struct rpmb_store *st, char *err, size_t errlen)
@@ -445,6 +431,12 @@ static int open_db(struct rpmb_store *st, char *err, size_t errlen)
 	 */
 	rc = exec_sql(st->db, "PRAGMA locking_mode=EXCLUSIVE;"
 			      "PRAGMA synchronous=FULL;");
+	if (rc == SQLITE_OK) {
+		char sql[48];
+
+		snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%d", CACHE_KIB);
+		rc = exec_sql(st->db, sql);
+	}
 	if (rc == SQLITE_OK)
 		rc = query_int(st->db, "PRAGMA application_id", &app_id);
 	if (rc == SQLITE_OK)
@@ -467,7 +459,7 @@ static int open_db(struct rpmb_store *st, char *err, size_t errlen)
 	}
 	ret = load_meta(st);
 	if (!ret)
-		ret = load_blocks(st);
+		ret = check_blocks(st);
 	if (ret) {
 		set_err(err, errlen, "%s: corrupt RPMB store", st->path);
 		return ret;
@@ -480,6 +472,11 @@ static int open_db(struct rpmb_store *st, char *err, size_t errlen)
 		rc = sqlite3_prepare_v3(st->db,
 			"UPDATE meta SET write_counter = ? WHERE id = 1", -1,
 			SQLITE_PREPARE_PERSISTENT, &st->set_counter, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v3(st->db,
+			"SELECT addr, data FROM blocks WHERE addr >= ? AND addr < ?"
+			" ORDER BY addr", -1, SQLITE_PREPARE_PERSISTENT,
+			&st->get_blocks, NULL);
 	if (rc != SQLITE_OK) {
 		set_err(err, errlen, "%s: %s", st->path, sqlite3_errstr(rc));
 		return errno_from_sqlite(rc);
@@ -554,7 +551,6 @@ void rpmb_store_close(struct rpmb_store *st)
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	OPENSSL_cleanse(st->key, sizeof(st->key));
-	free(st->data);
 	free(st->path);
 	free(st->wal_path);
 	free(st->vfs);
@@ -602,8 +598,18 @@ const char *rpmb_store_last_error(const struct rpmb_store *st)
  * outcome is then as undetermined as after a power cut in mid-write --
  * still all or nothing, and the counter still never goes back.
  */
+/* The path still names the file we locked (nobody swapped it). */
+static bool still_our_file(struct rpmb_store *st)
+{
+	struct stat locked, named;
+
+	return !fstat(st->lock_fd, &locked) && !stat(st->path, &named) &&
+	       locked.st_dev == named.st_dev && locked.st_ino == named.st_ino;
+}
+
 static int recover_after_failure(struct rpmb_store *st)
 {
+	struct rpmb_store_info before = st->info;
 	char err[256];
 	int ret;
 
@@ -615,9 +621,32 @@ static int recover_after_failure(struct rpmb_store *st)
 		return -EIO;
 	}
 	fsync_dir_of(st->path);
-	ret = open_db(st, err, sizeof(err));
+	/*
+	 * Reopened by path, so checked as at first open (it may have been
+	 * replaced or rewritten meanwhile), and it must be the same store:
+	 * same file, same geometry and key, a counter that did not go back.
+	 */
+	if (!still_our_file(st)) {
+		snprintf(st->errmsg, sizeof(st->errmsg),
+			 "%s: replaced while open; store closed", st->path);
+		return -EIO;
+	}
+	ret = check_header(st->lock_fd, st->path, err, sizeof(err));
+	if (!ret)
+		ret = open_db(st, err, sizeof(err));
+	if (!ret && (!still_our_file(st) ||
+		     st->info.capacity != before.capacity ||
+		     st->info.max_wr_cnt != before.max_wr_cnt ||
+		     st->info.max_rd_cnt != before.max_rd_cnt ||
+		     st->info.key_programmed != before.key_programmed ||
+		     st->info.write_counter < before.write_counter)) {
+		snprintf(err, sizeof(err), "%s: another store than before",
+			 st->path);
+		ret = -EPROTO;
+	}
 	if (ret) {
 		close_db(st);
+		st->info = before;
 		snprintf(st->errmsg, sizeof(st->errmsg), "reopen failed: %s", err);
 	}
 	return ret;
@@ -667,15 +696,37 @@ static int check_range(struct rpmb_store *st, unsigned int addr,
 int rpmb_store_read(struct rpmb_store *st, unsigned int addr,
 		    unsigned int count, uint8_t *out)
 {
-	int ret = check_range(st, addr, count);
+	int rc, ret = check_range(st, addr, count);
 
 	if (ret)
 		return ret;
 	ret = store_closed(st);
 	if (ret)
 		return ret;
-	memcpy(out, st->data + (size_t)addr * RPMB_BLOCK_SIZE,
-	       (size_t)count * RPMB_BLOCK_SIZE);
+	/* Blocks never written have no row: they read as zeros. */
+	memset(out, 0, (size_t)count * RPMB_BLOCK_SIZE);
+	/* Left reset by the last read: ready to bind. */
+	sqlite3_bind_int64(st->get_blocks, 1, addr);
+	sqlite3_bind_int64(st->get_blocks, 2, (int64_t)addr + count);
+	while ((rc = sqlite3_step(st->get_blocks)) == SQLITE_ROW) {
+		int64_t a = sqlite3_column_int64(st->get_blocks, 0);
+		const void *blob = sqlite3_column_blob(st->get_blocks, 1);
+
+		/* The query bounds addr; the size was checked at open. */
+		if (a < addr || a >= (int64_t)addr + count || !blob ||
+		    sqlite3_column_bytes(st->get_blocks, 1) != RPMB_BLOCK_SIZE) {
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		memcpy(out + (size_t)(a - addr) * RPMB_BLOCK_SIZE, blob,
+		       RPMB_BLOCK_SIZE);
+	}
+	sqlite3_reset(st->get_blocks);
+	if (rc != SQLITE_DONE) {
+		snprintf(st->errmsg, sizeof(st->errmsg), "%s: read: %s", st->path,
+			 sqlite3_errstr(rc));
+		return errno_from_sqlite(rc);
+	}
 	return 0;
 }
 
@@ -727,8 +778,6 @@ int rpmb_store_write(struct rpmb_store *st, unsigned int addr,
 	rc = exec_sql(st->db, "COMMIT");
 	if (rc != SQLITE_OK)
 		return fail(st, "commit", rc);
-	memcpy(st->data + (size_t)addr * RPMB_BLOCK_SIZE, data,
-	       (size_t)count * RPMB_BLOCK_SIZE);
 	st->info.write_counter = new_counter;
 	return 0;
 }

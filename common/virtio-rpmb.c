@@ -107,7 +107,7 @@ static uint32_t rpmb_handle_chain(struct virtio_dev *dev, unsigned int queue,
 	/* A PROGRAM_KEY request carries the key in clear. */
 	if (rpmb_frame_req_resp(vr->req) == RPMB_REQ_PROGRAM_KEY)
 		explicit_bzero(vr->req, nreq * RPMB_FRAME_SIZE);
-	explicit_bzero(vr->stage, sizeof(vr->stage));
+	/* The staged responses need no wiping: they are the guest's answer. */
 	if (vr->resp_failed) {
 		/* The request took effect; the guest can ask with RESULT_READ. */
 		guest_log(&dev->log, "response could not be delivered");

@@ -60,6 +60,8 @@ void vr_vlog(enum vr_log_level level, const char *fmt, va_list ap);
 struct guest_log {
 	char who[96];
 	pthread_mutex_t lock;
+	unsigned int burst;
+	unsigned int refill_ms;
 	unsigned int tokens;
 	uint64_t refilled_ms;
 	unsigned long dropped;
@@ -67,10 +69,16 @@ struct guest_log {
 };
 
 void guest_log_init(struct guest_log *gl, const char *who);
+/* The same with another budget: @burst lines, one more per @refill_ms. */
+void guest_log_init_limits(struct guest_log *gl, const char *who,
+			   unsigned int burst, unsigned int refill_ms);
 /* Says how many lines were dropped in all, if any. */
 void guest_log_fini(struct guest_log *gl);
 void guest_log(struct guest_log *gl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The same at @level (guest_log is VR_LOG_WARN). */
+void guest_log_at(struct guest_log *gl, enum vr_log_level level,
+		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Monotonic milliseconds; tests may replace the clock to age buckets

@@ -76,7 +76,8 @@ int rpmb_store_program_key(struct rpmb_store *st,
 
 /*
  * Reads @count blocks starting at block @addr; unwritten blocks are zero.
- * Served from memory: no I/O.
+ * From the store file, through a small page cache: memory does not grow
+ * with the capacity.
  */
 int rpmb_store_read(struct rpmb_store *st, unsigned int addr,
 		    unsigned int count, uint8_t *out);

@@ -50,7 +50,8 @@ struct vrpmb_info {
 	__u8 capacity;		/* config space, as read by the driver */
 	__u8 max_wr_cnt;
 	__u8 max_rd_cnt;
-	__u8 pad[5];
+	__u8 pad;
+	__u32 resets;		/* times the device asked to be reset */
 	__u64 notifies;		/* queue notifications the driver sent */
 	__u64 interrupts;	/* used-buffer callbacks it received */
 };

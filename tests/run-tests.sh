@@ -20,13 +20,17 @@ count_cmocka_failed() {
 	echo "${n:-0}"
 }
 
+# A hung test fails rather than hanging the run.
+TEST_TIMEOUT=${TEST_TIMEOUT:-600}
+
 for t in "$@"; do
 	log=$(mktemp)
 	case "$t" in
-	*.sh) bash "$t" >"$log" 2>&1 ;;
-	*) "$t" >"$log" 2>&1 ;;
+	*.sh) timeout "$TEST_TIMEOUT" bash "$t" >"$log" 2>&1 ;;
+	*) timeout "$TEST_TIMEOUT" "$t" >"$log" 2>&1 ;;
 	esac
 	rc=$?
+	[ "$rc" -eq 124 ] && echo "$t: timed out after $TEST_TIMEOUT s" >>"$log"
 	cat "$log"
 	if grep -q '^\[==========\]' "$log"; then
 		p=$(count_cmocka "$log")

@@ -308,6 +308,42 @@ static void queue_outside_guest_ram_needs_reset(void **state)
 	assert_false(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
 }
 
+static unsigned long flood_lines;
+
+static void count_line(enum vr_log_level level, const char *msg, void *opaque)
+{
+	flood_lines++;
+}
+
+/*
+ * A guest that breaks its queue and resets, 100,000 times over: what it
+ * makes the daemon log stays within the device's budget (10 lines, then
+ * nothing until the budget refills) however long it keeps at it.
+ */
+static void needs_reset_flood_is_rate_limited(void **state)
+{
+	struct fixture *f = *state;
+
+	vr_log_set_level(VR_LOG_DEBUG);
+	vr_log_set_sink(count_line, NULL);
+	flood_lines = 0;
+	for (int i = 0; i < 100000; i++) {
+		wr(f, VIRTIO_MMIO_STATUS, 0);
+		wr(f, VIRTIO_MMIO_STATUS, 3);
+		wr(f, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+		wr(f, VIRTIO_MMIO_DRIVER_FEATURES, 1);
+		wr(f, VIRTIO_MMIO_STATUS, 0xb);
+		wr(f, VIRTIO_MMIO_QUEUE_NUM, 16);
+		wr(f, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x1000);	/* not RAM */
+		wr(f, VIRTIO_MMIO_QUEUE_READY, 1);
+	}
+	assert_true(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+	vr_log_set_sink(NULL, NULL);
+	vr_log_set_level(VR_LOG_ERR);
+	if (flood_lines > 20)
+		fail_msg("100000 broken queues logged %lu lines", flood_lines);
+}
+
 static void bad_queue_size_and_alignment(void **state)
 {
 	struct fixture *f = *state;
@@ -358,6 +394,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(queue_registers, setup, teardown),
 		cmocka_unit_test_setup_teardown(queue_frozen_while_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(queue_outside_guest_ram_needs_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(needs_reset_flood_is_rate_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_queue_size_and_alignment, setup, teardown),
 		cmocka_unit_test_setup_teardown(notify_before_driver_ok_is_ignored, setup, teardown),
 	};

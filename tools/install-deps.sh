@@ -4,8 +4,10 @@
 # end-to-end test. Runs itself through sudo when not started as root.
 set -euo pipefail
 
-BUILD_PKGS=(build-essential pkg-config libxen-dev libssl-dev libsqlite3-dev)
-TEST_PKGS=(libcmocka-dev clang libclang-rt-14-dev llvm python3 openssl xxd)
+BUILD_PKGS=(build-essential pkg-config libxen-dev libssl-dev libsqlite3-dev
+	    libseccomp-dev)
+TEST_PKGS=(libcmocka-dev clang libclang-rt-14-dev llvm python3 openssl xxd
+	   systemd)
 E2E_PKGS=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 	  flex bison bc cpio xz-utils device-tree-compiler busybox-static
 	  dpkg-dev kmod libelf-dev libssl-dev rsync)

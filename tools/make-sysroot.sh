@@ -12,6 +12,7 @@ PACKAGES=(
 	libxenforeignmemory1 libxengnttab1 libxenstore4 libxentoolcore1
 	libxentoollog1 libxenhypfs1
 	libssl-dev libssl3 libsqlite3-dev libsqlite3-0 libcmocka-dev libcmocka0
+	libseccomp-dev libseccomp2
 )
 
 usage() {

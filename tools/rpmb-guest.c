@@ -10,6 +10,8 @@
  *   rpmb-guest [--dev D] fresh
  *   rpmb-guest [--dev D] [--key HEX] bench [--ops N]
  *   rpmb-guest [--dev D] client NAME|all
+ *   rpmb-guest [--dev D] [--key HEX] smp [--threads N] [--ops N]
+ *   rpmb-guest [--dev D] [--key HEX] soak [--seconds N]
  *   rpmb-guest garbage --base ADDR [--seed N] [--iterations N]
  *
  * Results are lines "E2E-RESULT: <name> PASS|FAIL <detail>"; benchmark
@@ -32,24 +34,10 @@
 
 #include "rpmb-clients.h"
 #include "rpmb-frame.h"
+#include "rpmb-guest.h"
 #include "vrpmb-ioctl.h"
 
-#define MAX_FRAMES	256
-
-struct guest {
-	int fd;
-	uint8_t key[RPMB_KEY_SIZE];
-	uint32_t flags;
-	struct vrpmb_info info;
-	unsigned int nblocks;
-	int failures;
-	struct rpmb_frame req[MAX_FRAMES], resp[MAX_FRAMES];
-};
-
-static void report(struct guest *g, const char *name, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void report(struct guest *g, const char *name, bool ok, const char *fmt, ...)
+void report(struct guest *g, const char *name, bool ok, const char *fmt, ...)
 {
 	char detail[256];
 	va_list ap;
@@ -63,18 +51,18 @@ static void report(struct guest *g, const char *name, bool ok, const char *fmt, 
 		g->failures++;
 }
 
-static void sign(struct guest *g, struct rpmb_frame *f, size_t n)
+void sign(struct guest *g, struct rpmb_frame *f, size_t n)
 {
 	rc_sign(g->key, f, n);
 }
 
-static bool mac_ok(struct guest *g, const struct rpmb_frame *f, size_t n)
+bool mac_ok(struct guest *g, const struct rpmb_frame *f, size_t n)
 {
 	return rc_mac_ok(g->key, f, n);
 }
 
 /* One request: returns the number of response bytes, or -errno. */
-static long xfer(struct guest *g, unsigned int nreq, unsigned int nresp)
+long xfer(struct guest *g, unsigned int nreq, unsigned int nresp)
 {
 	struct vrpmb_xfer x = {
 		.req = (uintptr_t)g->req, .resp = (uintptr_t)g->resp,
@@ -87,12 +75,12 @@ static long xfer(struct guest *g, unsigned int nreq, unsigned int nresp)
 	return x.used;
 }
 
-static uint16_t result(struct guest *g)
+uint16_t result(struct guest *g)
 {
 	return rpmb_frame_result(&g->resp[0]);
 }
 
-static long get_counter(struct guest *g, uint32_t *counter)
+long get_counter(struct guest *g, uint32_t *counter)
 {
 	long used;
 
@@ -104,7 +92,7 @@ static long get_counter(struct guest *g, uint32_t *counter)
 	return used;
 }
 
-static long program_key(struct guest *g)
+long program_key(struct guest *g)
 {
 	rc_request(&g->req[0], RPMB_REQ_PROGRAM_KEY, 0, 1, 0);
 	memcpy(g->req[0].key_mac, g->key, RPMB_KEY_SIZE);
@@ -113,8 +101,8 @@ static long program_key(struct guest *g)
 }
 
 /* A signed write of @n blocks with RESULT_READ; @count goes in the frames. */
-static long write_blocks(struct guest *g, uint16_t addr, uint16_t n,
-			 uint16_t count, uint32_t counter, bool forge)
+long write_blocks(struct guest *g, uint16_t addr, uint16_t n,
+		  uint16_t count, uint32_t counter, bool forge)
 {
 	for (uint16_t i = 0; i < n; i++) {
 		rc_request(&g->req[i], RPMB_REQ_DATA_WRITE, addr, count, counter);
@@ -127,8 +115,8 @@ static long write_blocks(struct guest *g, uint16_t addr, uint16_t n,
 	return xfer(g, n + 1u, 1);
 }
 
-static long read_blocks(struct guest *g, uint16_t addr, uint16_t count,
-			unsigned int room)
+long read_blocks(struct guest *g, uint16_t addr, uint16_t count,
+		 unsigned int room)
 {
 	rc_request(&g->req[0], RPMB_REQ_DATA_READ, addr, count, 0);
 	for (int i = 0; i < RPMB_NONCE_SIZE; i++)
@@ -136,7 +124,7 @@ static long read_blocks(struct guest *g, uint16_t addr, uint16_t count,
 	return xfer(g, 1, room);
 }
 
-static bool nonce_echoed(struct guest *g, unsigned int n)
+bool nonce_echoed(struct guest *g, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
 		if (memcmp(g->resp[i].nonce, g->req[0].nonce, RPMB_NONCE_SIZE))
@@ -144,8 +132,8 @@ static bool nonce_echoed(struct guest *g, unsigned int n)
 	return true;
 }
 
-static bool data_is(struct guest *g, unsigned int i, uint16_t addr,
-		    uint32_t counter)
+bool data_is(struct guest *g, unsigned int i, uint16_t addr,
+	     uint32_t counter)
 {
 	uint8_t want[RPMB_BLOCK_SIZE];
 
@@ -289,7 +277,7 @@ static int cmd_fresh(struct guest *g)
 	return g->failures ? 1 : 0;
 }
 
-static double now_us(void)
+double now_us(void)
 {
 	struct timespec ts;
 
@@ -297,7 +285,7 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-static int cmp_double(const void *a, const void *b)
+int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
@@ -502,6 +490,10 @@ static void usage(void)
 		"  client NAME               a real client's whole sequence, on a\n"
 		"                            device with no key yet (NAME: optee,\n"
 		"                            mmc-utils, u-boot, linux-v2, spec-draft)\n"
+		"  smp [--threads N] [--ops N]\n"
+		"                            requests from N threads, one per CPU\n"
+		"  soak [--seconds N]        writes and reads that survive device\n"
+		"                            resets; no acknowledged write lost\n"
 		"  garbage --base ADDR [--seed N] [--iterations N]\n"
 		"                            hostile register and ring traffic\n");
 }
@@ -509,7 +501,7 @@ static void usage(void)
 struct options {
 	const char *dev, *key;
 	uint32_t flags;
-	unsigned long counter, ops, seed, iterations;
+	unsigned long counter, ops, seed, iterations, threads, seconds;
 	unsigned long long base;
 };
 
@@ -526,6 +518,8 @@ static int parse_options(int argc, char **argv, const char *optstring,
 		{ "base", required_argument, NULL, 'b' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "iterations", required_argument, NULL, 'i' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "seconds", required_argument, NULL, 'S' },
 		{ 0 }
 	};
 	int c;
@@ -540,6 +534,8 @@ static int parse_options(int argc, char **argv, const char *optstring,
 		case 'b': o->base = strtoull(optarg, NULL, 0); break;
 		case 's': o->seed = strtoul(optarg, NULL, 0); break;
 		case 'i': o->iterations = strtoul(optarg, NULL, 0); break;
+		case 't': o->threads = strtoul(optarg, NULL, 0); break;
+		case 'S': o->seconds = strtoul(optarg, NULL, 0); break;
 		default: return -1;
 		}
 	}
@@ -552,7 +548,8 @@ int main(int argc, char **argv)
 		.dev = "/dev/vrpmb0",
 		/* OP-TEE's public test key, so runs are reproducible. */
 		.key = "D3EB3EC36E334C9F988CE2C0B85954610D2BCF8664844DF2AB56E6C61BB701E4",
-		.ops = 200, .seed = 1, .iterations = 2000,
+		.ops = 200, .seed = 1, .iterations = 2000, .threads = 2,
+		.seconds = 30,
 	};
 	static struct guest g;
 	const char *cmd;
@@ -573,7 +570,8 @@ int main(int argc, char **argv)
 					    (unsigned int)o.iterations) : 2;
 	if (strcmp(cmd, "test") && strcmp(cmd, "check-state") &&
 	    strcmp(cmd, "fresh") && strcmp(cmd, "bench") &&
-	    strcmp(cmd, "client")) {
+	    strcmp(cmd, "client") && strcmp(cmd, "smp") &&
+	    strcmp(cmd, "soak")) {
 		usage();
 		return 2;
 	}
@@ -589,6 +587,10 @@ int main(int argc, char **argv)
 		return cmd_bench(&g, (unsigned int)o.ops);
 	if (!strcmp(cmd, "client") && optind < argc)
 		return cmd_client(&g, argv[optind]);
+	if (!strcmp(cmd, "smp") && o.threads && o.threads <= 64)
+		return cmd_smp(&g, (unsigned int)o.threads, (unsigned int)o.ops);
+	if (!strcmp(cmd, "soak") && o.seconds)
+		return cmd_soak(&g, (unsigned int)o.seconds);
 	usage();
 	return 2;
 }

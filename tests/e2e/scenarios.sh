@@ -409,11 +409,15 @@ scenario_two_stores() {
 	fi
 	destroy_guest pair-grant
 	destroy_guest pair-foreign
-	if [ ! -f /var/lib/xen-rpmb/pair-grant-0.rpmb ] ||
-		[ ! -f /var/lib/xen-rpmb/pair-foreign-0.rpmb ]; then
-		WHY="${WHY:+$WHY; }missing store files: $(ls /var/lib/xen-rpmb | tr '\n' ' ')"
-	fi
-	DETAIL="stores: $(ls /var/lib/xen-rpmb | grep pair- | tr '\n' ' ')"
+	# One directory per guest, the workers' user's alone.
+	for g in pair-grant pair-foreign; do
+		if [ ! -f /var/lib/xen-rpmb/$g/0.rpmb ]; then
+			WHY="${WHY:+$WHY; }missing store $g/0.rpmb: $(ls /var/lib/xen-rpmb | tr '\n' ' ')"
+		elif [ "$(stat -c '%u %a' /var/lib/xen-rpmb/$g)" != "990 700" ]; then
+			WHY="${WHY:+$WHY; }$g/ is $(stat -c 'uid %u mode %a' /var/lib/xen-rpmb/$g), not the workers' own"
+		fi
+	done
+	DETAIL="stores: $(ls -d /var/lib/xen-rpmb/pair-*/*.rpmb | tr '\n' ' ')"
 	report backend-two-guests-separate-stores pair-grant pair-foreign
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <string.h>
+#include <time.h>
 
 #include "sim-driver.h"
 #include "virtio-mmio.h"
@@ -192,6 +193,29 @@ int sim_driver_take_used(struct sim_driver *d, uint32_t *id, uint32_t *len)
 	return 1;
 }
 
+int sim_driver_wait_used(struct sim_driver *d, uint32_t *id, uint32_t *len,
+			 unsigned int timeout_ms)
+{
+	struct timespec nap = { .tv_nsec = 20000 };
+
+	if (d->wait_irq) {
+		for (;;) {
+			if (sim_driver_take_used(d, id, len))
+				return 1;
+			if (!d->wait_irq(d->wait_irq_opaque, timeout_ms))
+				return 0;
+			sim_driver_ack_irq(d);
+		}
+	}
+	for (unsigned int waited_us = 0;; waited_us += 20) {
+		if (sim_driver_take_used(d, id, len))
+			return 1;
+		if (waited_us >= timeout_ms * 1000u)
+			return 0;
+		nanosleep(&nap, NULL);
+	}
+}
+
 static void fill_descs(struct sim_desc *table, const struct sim_seg *segs,
 		       unsigned int n)
 {
@@ -223,7 +247,8 @@ long sim_driver_submit(struct sim_driver *d, const struct sim_seg *segs,
 		fill_descs(desc, segs, n);
 	}
 	sim_driver_publish(d, 0);
-	if (!sim_driver_take_used(d, &id, &len) || id != 0)
+	if (!(d->wait_ms ? sim_driver_wait_used(d, &id, &len, d->wait_ms) :
+			   sim_driver_take_used(d, &id, &len)) || id != 0)
 		return -1;
 	return len;
 }

@@ -65,6 +65,18 @@ struct sim_driver {
 	bool no_kick;
 	/* Whether the device asked for a kick at the last publish. */
 	bool kick_wanted;
+	/*
+	 * Submissions wait this long for a device that answers from other
+	 * threads; 0: the answer must be there when the kick returns.
+	 */
+	unsigned int wait_ms;
+	/*
+	 * Optional: blocks until the device interrupts (true) or @timeout_ms
+	 * pass (false). Waiting drivers then sleep on the interrupt and
+	 * acknowledge it, as a real driver does, instead of polling.
+	 */
+	bool (*wait_irq)(void *opaque, unsigned int timeout_ms);
+	void *wait_irq_opaque;
 };
 
 enum sim_split {
@@ -101,6 +113,13 @@ void sim_driver_publish(struct sim_driver *d, uint16_t head);
 
 /* Takes one used element if there is one: returns 1 and fills id/len. */
 int sim_driver_take_used(struct sim_driver *d, uint32_t *id, uint32_t *len);
+
+/*
+ * The same, waiting up to @timeout_ms for the device (which may answer
+ * from a thread of its own). Returns 1, or 0 on timeout.
+ */
+int sim_driver_wait_used(struct sim_driver *d, uint32_t *id, uint32_t *len,
+			 unsigned int timeout_ms);
 
 /*
  * Submits one chain of @n segments (as an indirect table if @indirect)

@@ -60,20 +60,31 @@ static const struct virtio_host_ops sim_ops = {
 
 struct sim_guest *sim_guest_new(uint64_t base, size_t size)
 {
+	uint8_t *ram = calloc(1, size);
+	struct sim_guest *g = ram ? sim_guest_wrap(ram, base, size) : NULL;
+
+	if (!g)
+		free(ram);
+	return g;
+}
+
+struct sim_guest *sim_guest_wrap(uint8_t *ram, uint64_t base, size_t size)
+{
 	struct sim_guest *g = calloc(1, sizeof(*g));
 
 	if (!g)
 		return NULL;
-	g->ram = calloc(1, size);
-	if (!g->ram) {
-		free(g);
-		return NULL;
-	}
+	g->ram = ram;
 	g->base = base;
 	g->size = size;
 	g->host.ops = &sim_ops;
 	g->host.opaque = g;
 	return g;
+}
+
+void sim_guest_unwrap(struct sim_guest *g)
+{
+	free(g);
 }
 
 void sim_guest_free(struct sim_guest *g)

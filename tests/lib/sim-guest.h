@@ -34,6 +34,9 @@ struct sim_guest {
 
 struct sim_guest *sim_guest_new(uint64_t base, size_t size);
 void sim_guest_free(struct sim_guest *g);
+/* The same over RAM the caller owns (shared memory, say); unwrap leaves it. */
+struct sim_guest *sim_guest_wrap(uint8_t *ram, uint64_t base, size_t size);
+void sim_guest_unwrap(struct sim_guest *g);
 void *sim_guest_ptr(struct sim_guest *g, uint64_t addr);
 
 #endif /* SIM_GUEST_H */

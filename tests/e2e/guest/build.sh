@@ -29,6 +29,7 @@ fi
 	-isystem "$SYSROOT/usr/include" \
 	-isystem "$SYSROOT/usr/include/aarch64-linux-gnu" \
 	-o "$OUT/rpmb-guest" "$REPO/tools/rpmb-guest.c" \
+	"$REPO/tools/rpmb-guest-load.c" \
 	"$REPO/tests/lib/rpmb-clients.c" "$REPO"/tests/lib/rc-*.c \
 	"$SYSROOT/usr/lib/aarch64-linux-gnu/libcrypto.a" -lpthread -ldl
 cp "$here/run.sh" "$OUT/run.sh"

@@ -9,53 +9,38 @@
  * QueueNotify write; each callback comes from one interrupt, whose
  * handler in virtio_mmio reads InterruptStatus and writes InterruptACK.
  * So MMIO exits per request = notifies + 2 x interrupts.
+ *
+ * The queue (one request at a time, and the reset a device asks for with
+ * DEVICE_NEEDS_RESET) is the real driver's, tools/linux-virtio-rpmb/.
  */
-#include <linux/completion.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/mutex.h>
-#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/virtio.h>
-#include <linux/virtio_config.h>
 
+#include "virtio_rpmb_queue.h"
 #include "vrpmb-ioctl.h"
 
 #define VIRTIO_ID_RPMB_DEV	28
 #define XFER_TIMEOUT		(10 * HZ)
 
 struct vrpmb {
-	struct virtio_device *vdev;
-	struct virtqueue *vq;
+	struct vrpmb_queue q;		/* first: vdev->priv points here */
 	struct miscdevice misc;
-	struct mutex lock;
-	struct completion done;
 	char name[16];
 	u8 capacity, max_wr_cnt, max_rd_cnt;
-	u64 notifies, interrupts;
-	bool broken;
 };
 
 static DEFINE_IDA(vrpmb_ida);
-
-static void vrpmb_done(struct virtqueue *vq)
-{
-	struct vrpmb *v = vq->vdev->priv;
-
-	v->interrupts++;
-	complete(&v->done);
-}
 
 /* One request: request frames in @nout pieces, response room in @nin. */
 static int vrpmb_run(struct vrpmb *v, void *req, void *resp,
 		     const struct vrpmb_xfer_segs *s, u32 *used)
 {
 	struct scatterlist *sg, **sgs;
-	unsigned int len, i, n = s->nout + s->nin;
+	unsigned int i, n = s->nout + s->nin;
 	u32 off;
-	void *token;
 	int ret;
 
 	sg = kcalloc(n, sizeof(*sg), GFP_KERNEL);
@@ -72,23 +57,11 @@ static int vrpmb_run(struct vrpmb *v, void *req, void *resp,
 		sg_init_one(&sg[s->nout + i], resp + off, s->in_len[i]);
 		sgs[s->nout + i] = &sg[s->nout + i];
 	}
-	reinit_completion(&v->done);
-	ret = virtqueue_add_sgs(v->vq, sgs, s->nout, s->nin, v, GFP_KERNEL);
-	if (ret)
-		goto out;
-	if (virtqueue_kick_prepare(v->vq)) {
-		v->notifies++;
-		virtqueue_notify(v->vq);
+	ret = vrpmb_queue_xfer(&v->q, sgs, s->nout, s->nin, XFER_TIMEOUT);
+	if (ret >= 0) {
+		*used = ret;
+		ret = 0;
 	}
-	if (!wait_for_completion_timeout(&v->done, XFER_TIMEOUT)) {
-		/* The device still owns the buffers: never reuse or free them. */
-		v->broken = true;
-		dev_err(&v->vdev->dev, "request timed out\n");
-		return -ETIMEDOUT;
-	}
-	token = virtqueue_get_buf(v->vq, &len);
-	ret = token == v ? 0 : -EIO;
-	*used = len;
 out:
 	kfree(sg);
 	kfree(sgs);
@@ -161,9 +134,7 @@ static long vrpmb_xfer(struct vrpmb *v, void __user *uarg, bool with_segs)
 		ret = -EFAULT;
 		goto out;
 	}
-	mutex_lock(&v->lock);
-	ret = v->broken ? -EIO : vrpmb_run(v, req, resp, s, &s->x.used);
-	mutex_unlock(&v->lock);
+	ret = vrpmb_run(v, req, resp, s, &s->x.used);
 	if (ret == -ETIMEDOUT) {
 		req = resp = NULL;	/* leaked on purpose: still the device's */
 		goto out;
@@ -193,10 +164,11 @@ static long vrpmb_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		info.capacity = v->capacity;
 		info.max_wr_cnt = v->max_wr_cnt;
 		info.max_rd_cnt = v->max_rd_cnt;
-		mutex_lock(&v->lock);
-		info.notifies = v->notifies;
-		info.interrupts = v->interrupts;
-		mutex_unlock(&v->lock);
+		mutex_lock(&v->q.lock);
+		info.notifies = v->q.notifies;
+		info.interrupts = v->q.interrupts;
+		info.resets = v->q.resets;
+		mutex_unlock(&v->q.lock);
 		return copy_to_user((void __user *)arg, &info, sizeof(info)) ?
 		       -EFAULT : 0;
 	default:
@@ -220,19 +192,12 @@ static int vrpmb_probe(struct virtio_device *vdev)
 	id = ida_alloc(&vrpmb_ida, GFP_KERNEL);
 	if (id < 0)
 		return id;
-	v->vdev = vdev;
-	vdev->priv = v;
-	mutex_init(&v->lock);
-	init_completion(&v->done);
 	v->capacity = virtio_cread8(vdev, 0);
 	v->max_wr_cnt = virtio_cread8(vdev, 1);
 	v->max_rd_cnt = virtio_cread8(vdev, 2);
-	v->vq = virtio_find_single_vq(vdev, vrpmb_done, "requestq");
-	if (IS_ERR(v->vq)) {
-		ret = PTR_ERR(v->vq);
+	ret = vrpmb_queue_init(&v->q, vdev);
+	if (ret)
 		goto err_ida;
-	}
-	virtio_device_ready(vdev);
 	snprintf(v->name, sizeof(v->name), "vrpmb%d", id);
 	v->misc.minor = MISC_DYNAMIC_MINOR;
 	v->misc.name = v->name;
@@ -244,8 +209,7 @@ static int vrpmb_probe(struct virtio_device *vdev)
 		 v->name, v->capacity, v->max_wr_cnt, v->max_rd_cnt);
 	return 0;
 err_vqs:
-	virtio_reset_device(vdev);
-	vdev->config->del_vqs(vdev);
+	vrpmb_queue_fini(&v->q);
 err_ida:
 	ida_free(&vrpmb_ida, id);
 	return ret;
@@ -253,12 +217,11 @@ err_ida:
 
 static void vrpmb_remove(struct virtio_device *vdev)
 {
-	struct vrpmb *v = vdev->priv;
+	struct vrpmb *v = container_of(vdev->priv, struct vrpmb, q);
 	int id;
 
 	misc_deregister(&v->misc);
-	virtio_reset_device(vdev);
-	vdev->config->del_vqs(vdev);
+	vrpmb_queue_fini(&v->q);
 	if (sscanf(v->name, "vrpmb%d", &id) == 1)
 		ida_free(&vrpmb_ida, id);
 }
@@ -275,6 +238,7 @@ static struct virtio_driver vrpmb_driver = {
 	.id_table = vrpmb_ids,
 	.probe = vrpmb_probe,
 	.remove = vrpmb_remove,
+	.config_changed = vrpmb_queue_config_changed,
 };
 module_virtio_driver(vrpmb_driver);
 

@@ -16,7 +16,7 @@ DOM0_PKGS=(
 	libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenstore4
 	libxentoolcore1 libxentoollog1 libxenhypfs1 libyajl2 libfdt1 libuuid1
 	libnl-3-200 libnl-route-3-200 zlib1g liblzma5 libzstd1 libbz2-1.0
-	liblzo2-2 libncurses6 libtinfo6 libssl3 libsqlite3-0
+	liblzo2-2 libncurses6 libtinfo6 libssl3 libsqlite3-0 libseccomp2
 )
 DOMU_PKGS=(busybox-static)
 

@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: MIT
-/*
- * The daemon's per-device state decisions (backend/dev-state.c) and its
- * persisted ioreq server id: pure functions, no Xen.
- */
+/* The per-device state decisions (backend/dev-state.c): pure, no Xen. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,8 +9,7 @@
 
 #include <cmocka.h>
 
-#include "../backend/dev-state.h"
-#include "../backend/xs-keys.h"
+#include "dev-state.h"
 
 static struct dev_view view(bool online, enum xenbus_state state)
 {
@@ -175,51 +171,6 @@ static void retry_backoff(void **state)
 		assert_true(dev_retry_delay(i) >= dev_retry_delay(i - 1));
 }
 
-static void ioservid_keys(void **state)
-{
-	uint16_t id = 7;
-
-	assert_int_equal(vdev_parse_ioservid("0", &id), 0);
-	assert_int_equal(id, 0);
-	assert_int_equal(vdev_parse_ioservid("65535", &id), 0);
-	assert_int_equal(id, 65535);
-	static const char *const bad[] = {
-		"", "65536", "-1", "0x1", "01", " 1", "1 ", "1a", "99999999999999999999",
-	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (!vdev_parse_ioservid(bad[i], &id))
-			fail_msg("accepted ioservid '%s'", bad[i]);
-	assert_int_not_equal(vdev_parse_ioservid(NULL, &id), 0);
-}
-
-static void malformed_keys(void **state)
-{
-	char err[160];
-	uint64_t base;
-	unsigned int irq;
-	bool grants;
-
-	/* Types: only the exact lower-case hex spelling libxl writes. */
-	assert_string_equal(VIRTIO_RPMB_TYPE, "virtio,device1c");
-	/* Values libxl never writes, but a hand-edited store might. */
-	assert_int_not_equal(vdev_parse_base("0x02000000\n", &base, err, sizeof(err)), 0);
-	assert_int_not_equal(vdev_parse_base("+0x2000000", &base, err, sizeof(err)), 0);
-	assert_int_not_equal(vdev_parse_base("0x2000000000000000000", &base, err, sizeof(err)), 0);
-	/* The last slot fits, one past it does not. */
-	assert_int_equal(vdev_parse_base("0x20ffe00", &base, err, sizeof(err)), 0);
-	assert_int_not_equal(vdev_parse_base("0x2100000", &base, err, sizeof(err)), 0);
-	/* irq is decimal, as libxl writes it ("033" would be octal 27). */
-	assert_int_not_equal(vdev_parse_irq("0x21", &irq, err, sizeof(err)), 0);
-	assert_int_not_equal(vdev_parse_irq("033", &irq, err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "decimal"));
-	assert_int_not_equal(vdev_parse_irq("4294967329", &irq, err, sizeof(err)), 0);
-	assert_int_not_equal(vdev_parse_grant_usage("01", &grants, err, sizeof(err)), 0);
-	assert_int_not_equal(vdev_parse_grant_usage("true", &grants, err, sizeof(err)), 0);
-	assert_int_not_equal(vdev_check_transport("MMIO", err, sizeof(err)), 0);
-	assert_int_not_equal(vdev_check_transport("mmio ", err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "not mmio"));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,9 +182,7 @@ int main(void)
 		cmocka_unit_test(our_writes_are_fixed_points),
 		cmocka_unit_test(action_names),
 		cmocka_unit_test(retry_backoff),
-		cmocka_unit_test(ioservid_keys),
-		cmocka_unit_test(malformed_keys),
 	};
 
-	return cmocka_run_group_tests_name("backend-lifecycle", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("dev-state", tests, NULL, NULL);
 }

@@ -1,17 +1,62 @@
 // SPDX-License-Identifier: MIT
-/* Guest address decoding (grant and foreign) and store naming, edge cases. */
+/* Decoding guest addresses: grant references and guest frames (backend/gaddr.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
-#include "../backend/gaddr.h"
-#include "../backend/store-name.h"
+#include "gaddr.h"
 
 #define G GADDR_GRANT_FLAG
+
+static void grant_addresses(void **state)
+{
+	struct gaddr_pages p;
+	const uint64_t g = GADDR_GRANT_FLAG;
+
+	/* Linux grant DMA: ref 8, offset 0 is 0x8000000000008000. */
+	assert_int_equal(gaddr_decode(true, 0x8000000000008000ULL, 512, &p), 0);
+	assert_int_equal(p.first, 8);
+	assert_int_equal(p.count, 1);
+	assert_int_equal(p.offset, 0);
+	/* A buffer crossing a page boundary spans consecutive refs. */
+	assert_int_equal(gaddr_decode(true, g | (10ULL << 12) | 0xf00, 512, &p), 0);
+	assert_int_equal(p.first, 10);
+	assert_int_equal(p.count, 2);
+	assert_int_equal(p.offset, 0xf00);
+	assert_int_equal(gaddr_decode(true, g | (1ULL << 12), GADDR_MAX_LEN, &p), 0);
+	assert_int_equal(p.count, GADDR_MAX_LEN / 4096);
+
+	/* Not a grant address, zero or too long, refs past 32 bits. */
+	assert_int_not_equal(gaddr_decode(true, 0x40000000, 512, &p), 0);
+	assert_int_not_equal(gaddr_decode(true, g, 0, &p), 0);
+	assert_int_not_equal(gaddr_decode(true, g, GADDR_MAX_LEN + 1, &p), 0);
+	assert_int_not_equal(gaddr_decode(true, g | (0x100000000ULL << 12), 16, &p), 0);
+	assert_int_not_equal(gaddr_decode(true, g | (0xffffffffULL << 12) | 0xff0, 32, &p), 0);
+	assert_int_not_equal(gaddr_decode(true, ~0ULL, 2, &p), 0);
+}
+
+static void foreign_addresses(void **state)
+{
+	struct gaddr_pages p;
+
+	assert_int_equal(gaddr_decode(false, 0x40001234, 100, &p), 0);
+	assert_int_equal(p.first, 0x40001);
+	assert_int_equal(p.count, 1);
+	assert_int_equal(p.offset, 0x234);
+	assert_int_equal(gaddr_decode(false, 0x40000ff0, 0x20, &p), 0);
+	assert_int_equal(p.count, 2);
+	/* A grant-tagged address is not a guest-physical one. */
+	assert_int_not_equal(gaddr_decode(false, 0x8000000000008000ULL, 16, &p), 0);
+	assert_int_not_equal(gaddr_decode(false, GADDR_GPA_LIMIT - 8, 16, &p), 0);
+	assert_int_not_equal(gaddr_decode(false, 0x1000, 0, &p), 0);
+}
 
 static void grant_page_edges(void **state)
 {
@@ -73,44 +118,16 @@ static void foreign_edges(void **state)
 	assert_int_equal(p.count, GADDR_MAX_LEN / 4096 + 1);
 }
 
-static void store_names_by_identity(void **state)
-{
-	char out[256];
-
-	/* UUID identities need no escaping. */
-	assert_int_equal(store_path("/var/lib/xen-rpmb",
-				    "8a0f1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b", 1,
-				    out, sizeof(out)), 0);
-	assert_string_equal(out,
-		"/var/lib/xen-rpmb/8a0f1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b-1.rpmb");
-	/* "." and ".." never name a directory entry of their own. */
-	assert_int_equal(store_path("/s", ".", 0, out, sizeof(out)), 0);
-	assert_string_equal(out, "/s/%2E-0.rpmb");
-	assert_int_equal(store_path("/s", "..", 0, out, sizeof(out)), 0);
-	assert_string_equal(out, "/s/%2E.-0.rpmb");
-	/* Bytes outside ASCII and control characters are escaped. */
-	assert_int_equal(store_path("/s", "v\xc3\xa9\n", 0, out, sizeof(out)), 0);
-	assert_string_equal(out, "/s/v%C3%A9%0A-0.rpmb");
-	/* The devid keeps two devices of one guest apart. */
-	char other[256];
-
-	assert_int_equal(store_path("/s", "vm", 1, other, sizeof(other)), 0);
-	assert_int_equal(store_path("/s", "vm", 0, out, sizeof(out)), 0);
-	assert_string_not_equal(out, other);
-	/* "vm-1" devid 0 vs "vm" devid 1 stay distinct too. */
-	assert_int_equal(store_path("/s", "vm-1", 0, out, sizeof(out)), 0);
-	assert_string_equal(out, "/s/vm-1-0.rpmb");
-	assert_string_equal(other, "/s/vm-1.rpmb");
-}
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(grant_addresses),
+		cmocka_unit_test(foreign_addresses),
 		cmocka_unit_test(grant_page_edges),
 		cmocka_unit_test(grant_refusals),
 		cmocka_unit_test(foreign_edges),
-		cmocka_unit_test(store_names_by_identity),
 	};
 
-	return cmocka_run_group_tests_name("backend-addr", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("gaddr", tests, NULL, NULL);
 }

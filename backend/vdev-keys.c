@@ -1,11 +1,28 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Parsing what libxl wrote about a virtio device: strictly, since a
+ * malformed value must never reach the device model.
+ */
+/* The layout constants of public/arch-arm.h are for tools only. */
+#define __XEN_TOOLS__ 1
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <xen/xen.h>
+
 #include "parse.h"
-#include "xs-keys.h"
+#include "vdev-keys.h"
+
+/* On Arm builds, check the copied layout constants against Xen's own. */
+#ifdef GUEST_VIRTIO_MMIO_BASE
+_Static_assert(GUEST_VIRTIO_MMIO_BASE == VIRTIO_MMIO_BASE_FIRST, "base");
+_Static_assert(GUEST_VIRTIO_MMIO_SIZE == VIRTIO_MMIO_AREA_SIZE, "size");
+_Static_assert(GUEST_VIRTIO_MMIO_SPI_FIRST == VIRTIO_MMIO_SPI_FIRST, "spi");
+_Static_assert(GUEST_VIRTIO_MMIO_SPI_LAST == VIRTIO_MMIO_SPI_LAST, "spi");
+#endif
 
 #define DOMID_MAX	0x7fef	/* DOMID_FIRST_RESERVED - 1 */
 
@@ -28,7 +45,7 @@ static int parse_component(const char **p, unsigned int max, unsigned int *out)
 	return 0;
 }
 
-int xs_parse_device_path(const char *path, const char *root,
+int vdev_parse_path(const char *path, const char *root,
 			 unsigned int *frontend, unsigned int *devid)
 {
 	size_t rlen = strlen(root);
@@ -55,14 +72,15 @@ int vdev_parse_base(const char *s, uint64_t *base, char *err, size_t errlen)
 		snprintf(err, errlen, "base '%s' is not a number", s ? s : "");
 		return -EINVAL;
 	}
+	/* Compared without adding to v: a base near 2^64 must not wrap in. */
 	if (v < VIRTIO_MMIO_BASE_FIRST ||
-	    v + VIRTIO_MMIO_DEV_SIZE > VIRTIO_MMIO_BASE_FIRST + VIRTIO_MMIO_AREA_SIZE ||
-	    v % VIRTIO_MMIO_DEV_SIZE) {
+	    v > VIRTIO_MMIO_BASE_FIRST + VIRTIO_MMIO_AREA_SIZE - VIRTIO_MMIO_WINDOW_SIZE ||
+	    v % VIRTIO_MMIO_WINDOW_SIZE) {
 		snprintf(err, errlen,
 			 "base %#" PRIx64 " is not a virtio-mmio slot (%#llx..%#llx, %#x apart)",
 			 v, VIRTIO_MMIO_BASE_FIRST,
 			 VIRTIO_MMIO_BASE_FIRST + VIRTIO_MMIO_AREA_SIZE - 1,
-			 VIRTIO_MMIO_DEV_SIZE);
+			 VIRTIO_MMIO_WINDOW_SIZE);
 		return -EINVAL;
 	}
 	*base = v;
@@ -111,7 +129,7 @@ int vdev_check_transport(const char *s, char *err, size_t errlen)
 	return -EINVAL;
 }
 
-enum xenbus_state xs_parse_state(const char *s)
+enum xenbus_state vdev_parse_state(const char *s)
 {
 	uint64_t v;
 

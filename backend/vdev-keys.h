@@ -11,26 +11,26 @@
  * base is written "%#"PRIx64, irq in decimal. Everything is validated
  * here before the device model sees it.
  */
-#ifndef BACKEND_XS_KEYS_H
-#define BACKEND_XS_KEYS_H
+#ifndef BACKEND_VDEV_KEYS_H
+#define BACKEND_VDEV_KEYS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define VIRTIO_RPMB_TYPE	"virtio,device1c"	/* 28 in hex */
+#include "virtio-mmio.h"
 
 /*
  * public/arch-arm.h: GUEST_VIRTIO_MMIO_BASE/_SIZE, _SPI_FIRST/_LAST
  * (guarded by __XEN__/__XEN_TOOLS__ there, and only in the Arm headers,
- * so copied; ioreq.c checks them against the header on Arm builds).
- * VIRTIO_MMIO_DEV_SIZE is libxl_arm.c's.
+ * so copied; vdev-keys.c checks them against the header on Arm builds).
+ * Each device's window is VIRTIO_MMIO_WINDOW_SIZE (libxl_arm.c's
+ * VIRTIO_MMIO_DEV_SIZE).
  */
 #define VIRTIO_MMIO_BASE_FIRST	0x02000000ULL
 #define VIRTIO_MMIO_AREA_SIZE	0x00100000ULL
 #define VIRTIO_MMIO_SPI_FIRST	33
 #define VIRTIO_MMIO_SPI_LAST	43
-#define VIRTIO_MMIO_DEV_SIZE	0x200
 
 /* public/io/xenbus.h */
 enum xenbus_state {
@@ -64,7 +64,7 @@ struct vdev_keys {
  * Splits "<root>/<frontend>/<devid>[/...]" into its numbers. Returns 0,
  * or -ENOENT if @path is not below a device directory of @root.
  */
-int xs_parse_device_path(const char *path, const char *root,
+int vdev_parse_path(const char *path, const char *root,
 			 unsigned int *frontend, unsigned int *devid);
 
 /* Each returns 0 or -EINVAL, with the reason in @err. */
@@ -78,6 +78,6 @@ int vdev_check_transport(const char *s, char *err, size_t errlen);
 int vdev_parse_ioservid(const char *s, uint16_t *id);
 
 /* Parses a xenbus state; unknown or malformed values give XB_UNKNOWN. */
-enum xenbus_state xs_parse_state(const char *s);
+enum xenbus_state vdev_parse_state(const char *s);
 
-#endif /* BACKEND_XS_KEYS_H */
+#endif /* BACKEND_VDEV_KEYS_H */

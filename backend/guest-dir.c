@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
+/* Escaping identities into names that stay inside the store directory. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "store-name.h"
+#include "guest-dir.h"
 
 #define UUID_LEN	36
 
@@ -34,8 +35,8 @@ static bool plain_char(char c, bool first)
 	       (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
-int store_path(const char *dir, const char *identity, unsigned int devid,
-	       char *out, size_t outlen)
+int guest_dir_path(const char *dir, const char *identity, char *out,
+		   size_t outlen)
 {
 	size_t len;
 	int n;
@@ -54,8 +55,20 @@ int store_path(const char *dir, const char *identity, unsigned int devid,
 			return -ENAMETOOLONG;
 		len += (size_t)n;
 	}
-	n = snprintf(out + len, outlen - len, "-%u.rpmb", devid);
-	if (n < 0 || (size_t)n >= outlen - len)
+	return 0;
+}
+
+int guest_legacy_store_path(const char *dir, const char *identity,
+			    unsigned int devid, char *out, size_t outlen)
+{
+	size_t len;
+	int ret = guest_dir_path(dir, identity, out, outlen);
+
+	if (ret)
+		return ret;
+	len = strlen(out);
+	if ((size_t)snprintf(out + len, outlen - len, "-%u.rpmb", devid) >=
+	    outlen - len)
 		return -ENAMETOOLONG;
 	return 0;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Config file settings added for logging, locking and overrides. */
+/* Daemon settings: defaults, the config file and its errors (backend/config.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "../backend/config.h"
+#include "config.h"
 
 static int load_text(struct config *cfg, const char *text, char *err,
 		     size_t errlen)
@@ -153,6 +153,92 @@ static void last_line_without_newline(void **state)
 	assert_int_equal(cfg.max_wr_cnt, 8);
 }
 
+static char *write_temp(const char *text)
+{
+	static char path[] = "/tmp/test-backend-XXXXXX";
+	int fd;
+
+	strcpy(path, "/tmp/test-backend-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void config_file(void **state)
+{
+	struct config cfg;
+	char err[512];
+	char *path = write_temp(
+		"# example\n"
+		"store-dir = /srv/rpmb   # trailing comment\n"
+		"capacity = 2M\n"
+		"max-wr-cnt = 16\n"
+		"max-rd-cnt=64\n"
+		"\n"
+		"store-key = uuid\n"
+		"log-level = debug\n"
+		"log = syslog\n"
+		"pidfile = /run/x.pid\n"
+		"guest.vm1.capacity = 16M\n"
+		"guest.my.vm.capacity = 256K\n");
+
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, path, false, err, sizeof(err)), 0);
+	unlink(path);
+	assert_string_equal(cfg.store_dir, "/srv/rpmb");
+	assert_int_equal(cfg.capacity, 16);
+	assert_int_equal(cfg.max_wr_cnt, 16);
+	assert_int_equal(cfg.max_rd_cnt, 64);
+	assert_int_equal(cfg.store_key, STORE_KEY_UUID);
+	assert_int_equal(cfg.log_level, VR_LOG_DEBUG);
+	assert_true(cfg.syslog);
+	assert_string_equal(cfg.pidfile, "/run/x.pid");
+	assert_int_equal(config_capacity_for(&cfg, "vm1"), 128);
+	assert_int_equal(config_capacity_for(&cfg, "my.vm"), 2);
+	assert_int_equal(config_capacity_for(&cfg, "other"), 16);
+}
+
+static void config_errors_name_the_line(void **state)
+{
+	static const struct { const char *text, *want; } cases[] = {
+		{ "capacity = 1M\nbogus = 1\n", ":2: unknown key 'bogus'" },
+		{ "capacity = 3K\n", ":1: '3K' is not a capacity" },
+		{ "\n\nmax-wr-cnt = 0\n", ":3: '0' is not a block count" },
+		{ "max-rd-cnt = 256\n", ":1: '256' is not a block count" },
+		{ "store-key = domid\n", ":1: store-key must be" },
+		{ "log-level = loud\n", ":1: log-level must be" },
+		{ "just words\n", ":1: expected 'key = value'" },
+		{ "capacity =\n", ":1: expected 'key = value'" },
+		{ "guest.x.size = 1M\n", ":1: unknown key 'guest.x.size'" },
+	};
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config cfg;
+		char *path = write_temp(cases[i].text);
+
+		config_defaults(&cfg);
+		assert_int_not_equal(config_load(&cfg, path, false, err, sizeof(err)), 0);
+		unlink(path);
+		if (!strstr(err, cases[i].want))
+			fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i].want);
+	}
+}
+
+static void config_missing_file(void **state)
+{
+	struct config cfg;
+	char err[512];
+
+	config_defaults(&cfg);
+	assert_int_equal(config_load(&cfg, "/nonexistent/x.conf", true, err, sizeof(err)), 0);
+	assert_string_equal(cfg.store_dir, CONFIG_DEFAULT_STORE_DIR);
+	assert_int_not_equal(config_load(&cfg, "/nonexistent/x.conf", false, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "/nonexistent/x.conf"));
+}
+
 /* The example shipped in backend/ must load as it is (make check runs here). */
 static void shipped_example(void **state)
 {
@@ -178,7 +264,10 @@ int main(void)
 		cmocka_unit_test(long_lines),
 		cmocka_unit_test(last_line_without_newline),
 		cmocka_unit_test(shipped_example),
+		cmocka_unit_test(config_file),
+		cmocka_unit_test(config_errors_name_the_line),
+		cmocka_unit_test(config_missing_file),
 	};
 
-	return cmocka_run_group_tests_name("backend-config", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
