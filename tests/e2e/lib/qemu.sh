@@ -1,9 +1,21 @@
 # shellcheck shell=bash disable=SC2034 # (sourced by run.sh; variables are shared)
-# Boots Xen + dom0 under QEMU (TCG: no KVM, and Xen needs EL2 anyway),
-# with the dom0 kernel and initramfs handed over by QEMU's guest-loader,
-# and evaluates the E2E-RESULT lines on the serial console.
+# Boots Xen + dom0 under QEMU (TCG: no KVM, and Xen needs EL2 anyway) and
+# evaluates the E2E-RESULT lines on the serial console.
+#
+# Xen takes its boot modules (dom0 kernel, dom0 initramfs, XSM policy) from
+# /chosen/module@... nodes of the device tree. QEMU's guest-loader device
+# writes such nodes for kernels and initrds only, so the test writes all
+# three itself: QEMU dumps the machine's own device tree (-machine
+# dumpdtb), fdtput adds the module nodes, and the machine boots with that
+# tree (-dtb) and the files placed by generic -device loader.
 
 QEMU_PID=
+
+# Load addresses of the boot modules (RAM starts at 0x40000000; QEMU puts
+# Xen near the start and the device tree at 0x48000000).
+DOM0_KERNEL_ADDR=0x49000000
+XSM_POLICY_ADDR=0x4f000000
+DOM0_INITRD_ADDR=0x50000000
 
 # Never leave QEMU behind, whatever ends this script.
 kill_qemu() {
@@ -14,21 +26,59 @@ kill_qemu() {
 	fi
 }
 
+# The emulated machine; the same for dumping the device tree and booting.
+QEMU_MACHINE=(-machine virt,virtualization=on,gic-version=3 -cpu cortex-a57
+	-smp 2 -m 2048 -display none -no-reboot -nic none)
+
+# add_module DTB ADDR FILE COMPATIBLE...: a /chosen/module@ADDR node for
+# FILE (Xen's docs/misc/arm/device-tree/booting.txt; reg in the root's
+# two address and two size cells, as guest-loader writes it).
+add_module() {
+	local dtb=$1 addr=$2 file=$3 node size
+	shift 3
+	node=/chosen/module@${addr#0x}
+	size=$(stat -c %s "$file")
+	fdtput -c "$dtb" "$node"
+	fdtput -t s "$dtb" "$node" compatible "$@"
+	fdtput -t x "$dtb" "$node" reg 0 "$addr" 0 "$(printf '%x' "$size")"
+}
+
+# Writes the boot device tree: QEMU's own plus the three modules.
+make_boot_dtb() {
+	local dtb=$1 dom0_args=$2
+	rm -f "$dtb"
+	qemu-system-aarch64 "${QEMU_MACHINE[@]}" -machine dumpdtb="$dtb" \
+		>/dev/null 2>&1 </dev/null
+	[ -s "$dtb" ] || die "qemu -machine dumpdtb wrote no device tree"
+	add_module "$dtb" "$DOM0_KERNEL_ADDR" "$DOM0_KERNEL" multiboot,kernel multiboot,module
+	fdtput -t s "$dtb" "/chosen/module@${DOM0_KERNEL_ADDR#0x}" bootargs "$dom0_args"
+	add_module "$dtb" "$DOM0_INITRD_ADDR" "$RUN_DIR/dom0-initrd.gz" multiboot,ramdisk multiboot,module
+	add_module "$dtb" "$XSM_POLICY_ADDR" "$XSM_POLICY" xen,xsm-policy multiboot,module
+	# The modules must not overlap (the initramfs may grow without bound).
+	[ $((DOM0_KERNEL_ADDR + $(stat -c %s "$DOM0_KERNEL"))) -le $((XSM_POLICY_ADDR)) ] &&
+		[ $((XSM_POLICY_ADDR + $(stat -c %s "$XSM_POLICY"))) -le $((DOM0_INITRD_ADDR)) ] ||
+		die "boot modules overlap: move the addresses in lib/qemu.sh"
+	dtc -q -I dtb -O dts "$dtb" >"${dtb%.dtb}.dts"
+}
+
 run_qemu() {
 	local log=$1
-	local xen_args="dom0_mem=768M dom0_max_vcpus=2 console=dtuart dtuart=/pl011@9000000 console_timestamps=boot noreboot"
+	# xsm=flask flask=enforcing: every scenario runs under the policy
+	# (Xen refuses to boot enforcing without one).
+	local xen_args="dom0_mem=768M dom0_max_vcpus=2 console=dtuart dtuart=/pl011@9000000 console_timestamps=boot noreboot xsm=flask flask=enforcing"
 	local dom0_args="console=hvc0 loglevel=4"
+	local dtb=$RUN_DIR/boot.dtb
+	make_boot_dtb "$dtb" "$dom0_args"
 	# A stale log would feed the progress display below.
 	rm -f "$log"
 	# timeout(1) in its own process group would not see our SIGINT; run it
 	# in the background and wait, so the EXIT trap can stop it.
-	timeout -k 10 "$E2E_TIMEOUT" qemu-system-aarch64 \
-		-machine virt,virtualization=on,gic-version=3 -cpu cortex-a57 \
-		-smp 2 -m 2048 -display none -monitor none -serial "file:$log" \
-		-no-reboot -nic none \
+	timeout -k 10 "$E2E_TIMEOUT" qemu-system-aarch64 "${QEMU_MACHINE[@]}" \
+		-monitor none -serial "file:$log" -dtb "$dtb" \
 		-kernel "$XEN_IMAGE" -append "$xen_args" \
-		-device guest-loader,addr=0x49000000,kernel="$DOM0_KERNEL",bootargs="$dom0_args" \
-		-device guest-loader,addr=0x50000000,initrd="$RUN_DIR/dom0-initrd.gz" \
+		-device loader,file="$DOM0_KERNEL",addr="$DOM0_KERNEL_ADDR",force-raw=on \
+		-device loader,file="$XSM_POLICY",addr="$XSM_POLICY_ADDR",force-raw=on \
+		-device loader,file="$RUN_DIR/dom0-initrd.gz",addr="$DOM0_INITRD_ADDR",force-raw=on \
 		</dev/null &
 	QEMU_PID=$!
 	# Progress on the terminal: the marker lines as they arrive.
