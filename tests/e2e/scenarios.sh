@@ -224,12 +224,13 @@ guest_destroy() {
 }
 
 # destroyed_quickly NAME: the last guest_destroy of NAME did not wait
-# for libxl's 10 s timeout (the daemon answered state 5 with 6).
+# for libxl's 10 s timeout (the daemon answered state 5 with 6) and xl
+# had nothing to complain about.
 destroyed_quickly() {
 	local secs
 	secs=$(cat "/tmp/$1.destroy.secs" 2>/dev/null)
 	if grep -q 'unable to remove' "/tmp/$1.destroy.log" ||
-		[ "$(awk -v s="${secs:-99}" 'BEGIN { print (s < 8) }')" != 1 ]; then
+		[ "$(awk -v s="${secs:-99}" 'BEGIN { print (s < 10) }')" != 1 ]; then
 		echo "xl destroy $1 took ${secs:-?} s: $(tr '\n' ' ' <"/tmp/$1.destroy.log")"
 		return 1
 	fi
@@ -962,6 +963,28 @@ dd_guest_create() {
 	xenstore-chmod "/local/domain/$f/name" n0 "r$f" "r$dd"
 }
 
+# dd_guest_destroy NAME: xl destroy, which must not wait for a timeout.
+# The daemon in a driver domain removes its backend directory right after
+# writing state 6; libxl in dom0 may then find the directory gone before
+# it reads the 6 ("wanted state 6 but it was removed", ERROR_INVAL) and
+# logs "unable to remove device", although nothing is left behind
+# (check_gone). Reported as a note, with libxl's own debug line.
+dd_guest_destroy() {
+	local name=$1 t0 secs
+	t0=$(now)
+	timeout 60 xl -vvv destroy "$name" >"/tmp/$name.destroy.log" 2>&1
+	secs=$(elapsed "$t0")
+	# libxl's wait for state 6 timed out (10 s, "rc -9"): the daemon did
+	# not answer.
+	if grep -q 'wanted state 6 *timed out' "/tmp/$name.destroy.log" ||
+		[ "$(awk -v s="$secs" 'BEGIN { print (s < 10) }')" != 1 ]; then
+		fail "xl destroy $name took $secs s"
+	fi
+	if grep -q 'unable to remove' "/tmp/$name.destroy.log"; then
+		note "$name: xl destroy ($secs s) logged: $(grep -m1 'but it was removed\|still waiting\|timed out' "/tmp/$name.destroy.log" | sed 's/.*: backend/backend/')"
+	fi
+}
+
 # dd_serving F: the driver domain claimed F's device (state 2 in its own
 # backend directory).
 dd_serving() {
@@ -1020,7 +1043,8 @@ scn_driver_domain() {
 		c=$(domid_of dd-c)
 	fi
 	if [ -n "$c" ]; then
-		line=$(wait_guest_line $DD "dom$c[:/].*(Permission denied|not permitted)" 20) ||
+		# (Its first "cannot read .../name" may come before the chmod.)
+		line=$(wait_guest_line $DD "dom$c: cannot [^r].*Permission denied" 30) ||
 			fail "driver domain logged no refusal for dom$c"
 		[ "$(xenstore-read /local/domain/$dd/backend/virtio/$c/0/state 2>/dev/null)" = 1 ] ||
 			fail "dom$c device state is not 1"
@@ -1031,9 +1055,8 @@ scn_driver_domain() {
 		finish_program dd-b 300
 	fi
 	for n in c a b; do
-		xl domid dd-$n >/dev/null 2>&1 && guest_destroy dd-$n
+		xl domid dd-$n >/dev/null 2>&1 && dd_guest_destroy dd-$n
 	done
-	[ -n "$a" ] && { why=$(destroyed_quickly dd-a) || fail "$why"; }
 	for f in $a $b $c; do
 		why=$(check_gone "$f" "$dd") || fail "$why"
 	done
