@@ -1006,7 +1006,7 @@ dd_watchdog() {
 }
 
 scn_driver_domain() {
-	local dd a b c why line n
+	local dd a b c why line n watchdog
 	begin driver-domain
 	if [ ! -x "$BACKEND" ] || [ ! -f "$DD_RAMDISK" ]; then
 		skip "xen-rpmb-backend was not built"
@@ -1022,7 +1022,11 @@ scn_driver_domain() {
 		return
 	fi
 	dd=$(domid_of $DD)
-	[ -f /e2e/verbose ] && dd_watchdog &
+	watchdog=
+	if [ -f /e2e/verbose ]; then
+		dd_watchdog &
+		watchdog=$!
+	fi
 	note "driver domain dom$dd up"
 	# Two guests of the served type, at once, through grants.
 	for n in a b; do
@@ -1063,6 +1067,7 @@ scn_driver_domain() {
 	grep -q 'E2E-DD: daemon exited' "$(guest_log $DD)" && fail "daemon in the driver domain exited"
 	DETAIL="$(xl list -Z $DD | awk 'NR == 2 { print $NF }') served dom$a and dom$b; dom$c refused: ${line#*] }"
 	xl destroy $DD
+	[ -n "$watchdog" ] && kill "$watchdog"
 	report $DD dd-a dd-b dd-c
 }
 
