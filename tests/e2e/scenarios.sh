@@ -918,8 +918,9 @@ scn_smp_guest() {
 	for n in 2 4; do
 		finish_program smp$n 300
 		grep -q 'E2E-GUEST: smp unsupported' "$(guest_log smp$n)" && unsupported=$((unsupported + 1))
-		line=$(backend_log_since | grep "dom$(domid_of smp$n)" | grep -i 'vcpu' | head -n1)
-		echo "$line" | grep -q "$n" || fail "smp$n: daemon log has no $n-vCPU server: '$line'"
+		line=$(backend_log_since | grep "dom$(domid_of smp$n): ioreq server" | head -n1)
+		echo "$line" | grep -q "with $n vCPU" || fail "smp$n: daemon log has no $n-vCPU server: '$line'"
+		grep -q "E2E-GUEST: boot .* cpus=$n " "$(guest_log smp$n)" || fail "smp$n: guest does not see $n CPUs"
 		guest_destroy smp$n
 		why=$(check_gone "$(domid_of smp$n)") || fail "$why"
 	done
