@@ -65,52 +65,47 @@ build_guest_program() {
 		log "WARNING: $hook put no run.sh into OUT"
 }
 
-# Partial device trees for xl's device_tree=: what libxl 4.18 would add
-# for the first generic virtio device, under /passthrough (see
-# xl-virtio-rpmb.sh). Phandles 65000 (GIC) and 65001 (IOMMU) are libxl's
-# GUEST_PHANDLE_GIC and GUEST_PHANDLE_IOMMU.
-partial_dts() {
-	local grant=$1
-	cat <<-EOF
-	/dts-v1/;
-	/ {
-		#address-cells = <2>;
-		#size-cells = <2>;
-		passthrough {
-			compatible = "simple-bus";
-			ranges;
-			#address-cells = <2>;
-			#size-cells = <2>;
-	EOF
-	if [ "$grant" = 1 ]; then
-		cat <<-EOF
-			xen_iommu {
-				compatible = "xen,grant-dma";
-				#iommu-cells = <1>;
-				phandle = <65001>;
-			};
-		EOF
-	fi
-	cat <<-EOF
-			virtio@2000000 {
-				compatible = "virtio,mmio";
-				reg = <0x0 0x2000000 0x0 0x200>;
-				interrupt-parent = <65000>;
-				/* SPI 33, cpumask 0xf, edge rising: libxl's set_interrupt() */
-				interrupts = <0x0 0x1 0xf01>;
-				dma-coherent;
-	EOF
-	[ "$grant" = 1 ] && printf '\t\t\tiommus = <65001 0>;\n'
-	printf '\t\t};\n\t};\n};\n'
+# Helpers that dom0's scenarios run, built against trixie's Xen 4.20
+# headers and libxenctrl.so.4.20 (XEN420_SYSROOT). The cross toolchain's
+# glibc is Debian 12's, older than trixie's that libxenctrl was linked
+# with: the symbols those libraries need from libc are checked at run
+# time in dom0 (trixie's libc), not at link time.
+build_dom0_helpers() {
+	local out=$RUN_DIR/dom0-helpers lib=$XEN420_SYSROOT/usr/lib/aarch64-linux-gnu
+	mkdir -p "$out"
+	"${CROSS}gcc" -std=gnu11 -O2 -Wall -Wextra -Werror \
+		-isystem "$XEN420_SYSROOT/usr/include" \
+		-o "$out/domain-destroy-raw" "$E2E_DIR/dom0/domain-destroy-raw.c" \
+		-L"$lib" -Wl,-rpath-link,"$lib" -Wl,--allow-shlib-undefined -lxenctrl ||
+		die "cannot build dom0/domain-destroy-raw.c"
+	DOM0_HELPERS=$out
 }
 
-make_partial_dtbs() {
-	local dir=$1
-	mkdir -p "$dir"
-	partial_dts 1 >"$RUN_DIR/virtio-rpmb-grant.dts"
-	partial_dts 0 >"$RUN_DIR/virtio-rpmb-foreign.dts"
-	dtc -q -I dts -O dtb -o "$dir/virtio-rpmb-grant.dtb" "$RUN_DIR/virtio-rpmb-grant.dts"
-	dtc -q -I dts -O dtb -o "$dir/virtio-rpmb-foreign.dtb" "$RUN_DIR/virtio-rpmb-foreign.dts"
+# copy_needed_libs SRC DST FILE...: copies from root SRC into root DST
+# the shared libraries (and the ELF interpreter) that the ELF files need,
+# transitively.
+copy_needed_libs() {
+	local src=$1 dst=$2 todo lib path d done_libs=" "
+	shift 2
+	todo=$(for f in "$@"; do ${CROSS}readelf -d "$f" 2>/dev/null |
+		sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; done)
+	mkdir -p "$dst/usr/lib/aarch64-linux-gnu" "$dst/lib"
+	cp -L "$src/usr/lib/ld-linux-aarch64.so.1" "$dst/lib/"
+	while [ -n "$todo" ]; do
+		set -- $todo
+		lib=$1
+		shift
+		todo="$*"
+		case "$done_libs" in *" $lib "*) continue ;; esac
+		done_libs="$done_libs$lib "
+		path=
+		for d in usr/lib/aarch64-linux-gnu lib/aarch64-linux-gnu; do
+			[ -e "$src/$d/$lib" ] && { path=$src/$d/$lib; break; }
+		done
+		[ -n "$path" ] || continue	# check_needed_libs reports it
+		cp -L "$path" "$dst/usr/lib/aarch64-linux-gnu/$lib"
+		todo="$todo $(${CROSS}readelf -d "$path" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')"
+	done
 }
 
 assemble_domu_initrd() {
@@ -127,23 +122,50 @@ assemble_domu_initrd() {
 	make_cpio "$root" "$RUN_DIR/domu-initrd.gz"
 }
 
+# The driver domain (scenario driver-domain): the guest kernel (it has
+# evtchn, gntdev, privcmd and xenfs built in), busybox, the daemon, the
+# xenstore tools and their trixie libraries. "" without a daemon.
+assemble_dd_initrd() {
+	local root=$RUN_DIR/dd-root
+	DD_INITRD=
+	[ -n "$DAEMON" ] || return 0
+	rm -rf "$root"
+	cp -a "$DOMU_BASE" "$root"
+	install -m 0755 "$E2E_DIR/dd/init" "$root/init"
+	mkdir -p "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/usr/sbin" \
+		"$root/usr/bin"
+	install -m 0755 "$DAEMON" "$root/usr/sbin/xen-rpmb-backend"
+	cp -a "$DOM0_BASE"/usr/bin/xenstore* "$root/usr/bin/"
+	printf '%s\n' "$BACKEND_ARGS" >"$root/backend-args"
+	copy_needed_libs "$DOM0_BASE" "$root" "$root/usr/sbin/xen-rpmb-backend" \
+		"$root/usr/bin/xenstore"
+	check_needed_libs "$root" usr/sbin usr/bin ||
+		die "driver domain root lacks libraries"
+	make_cpio "$root" "$RUN_DIR/dd-initrd.gz"
+	DD_INITRD=$RUN_DIR/dd-initrd.gz
+}
+
 assemble_dom0_initrd() {
 	local root=$RUN_DIR/dom0-root f
 	rm -rf "$root"
 	cp -a "$DOM0_BASE" "$root"
 	install -m 0755 "$E2E_DIR/dom0/init" "$root/init"
 	# xl complains on every call without it; dom0 has a fixed dom0_mem.
-	mkdir -p "$root/etc/xen"
+	mkdir -p "$root/etc/xen/examples"
 	echo 'autoballoon = "off"' >"$root/etc/xen/xl.conf"
-	mkdir -p "$root/lib/e2e-modules" "$root/e2e/domu" "$root/proc" "$root/sys" \
+	# The project's example guest configs, verbatim: the scenarios create
+	# their guests from these, overriding only kernel, ramdisk, name,
+	# extra, memory and vcpus on xl's command line.
+	cp "$REPO"/xl-config/*.cfg "$root/etc/xen/examples/"
+	mkdir -p "$root/e2e/domu" "$root/e2e/dd" "$root/proc" "$root/sys" \
 		"$root/dev" "$root/tmp" "$root/run" "$root/usr/local/sbin" \
-		"$root/usr/local/bin" "$root/usr/sbin"
-	cp "$DOM0_MODDIR"/*.ko "$root/lib/e2e-modules/"
+		"$root/usr/local/bin" "$root/usr/sbin" "$root/usr/lib/e2e-modules"
+	cp "$DOM0_MODDIR"/*.ko "$root/usr/lib/e2e-modules/"
 	install -m 0644 "$E2E_DIR/scenarios.sh" "$root/e2e/scenarios.sh"
-	install -m 0755 "$E2E_DIR/xl-virtio-rpmb.sh" "$root/usr/local/sbin/xl-virtio-rpmb"
-	make_partial_dtbs "$root/usr/local/share/xl-virtio-rpmb"
+	install -m 0755 "$DOM0_HELPERS"/* "$root/usr/local/sbin/"
 	cp "$GUEST_KERNEL" "$root/e2e/domu/Image"
 	cp "$RUN_DIR/domu-initrd.gz" "$root/e2e/domu/initrd.gz"
+	[ -n "$DD_INITRD" ] && cp "$DD_INITRD" "$root/e2e/dd/initrd.gz"
 	[ -n "$GUEST_OUT" ] && [ -f "$GUEST_OUT/run.sh" ] && touch "$root/e2e/domu/has-guest-program"
 	if [ -n "$DAEMON" ]; then
 		install -m 0755 "$DAEMON" "$root/usr/sbin/xen-rpmb-backend"
@@ -157,7 +179,8 @@ assemble_dom0_initrd() {
 	# shellcheck disable=SC2086 # one name per line
 	[ -n "${E2E_ONLY:-}" ] && printf '%s\n' $E2E_ONLY >"$root/e2e/only"
 	[ "${E2E_VERBOSE:-0}" = 1 ] && touch "$root/e2e/verbose"
-	check_needed_libs "$root" usr/lib/xen-4.17/bin usr/bin usr/sbin usr/local/bin ||
+	check_needed_libs "$root" usr/lib/xen-4.20/bin usr/bin usr/sbin usr/local/bin \
+		usr/local/sbin ||
 		die "dom0 root lacks libraries (add their packages to DOM0_PKGS in lib/rootfs.sh)"
 	make_cpio "$root" "$RUN_DIR/dom0-initrd.gz"
 }

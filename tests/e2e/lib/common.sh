@@ -33,7 +33,7 @@ cache_key() {
 apt_retry() {
 	local try
 	for try in $(seq 1 60); do
-		if DEBIAN_FRONTEND=noninteractive apt-get "$@"; then
+		if DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" "$@"; then
 			return 0
 		fi
 		if ! fuser /var/lib/dpkg/lock-frontend /var/lib/apt/lists/lock \
@@ -53,6 +53,7 @@ HOST_TOOLS=(
 	gcc:gcc make:make flex:flex bison:bison bc:bc perl:perl
 	cpio:cpio xz:xz-utils gzip:gzip dtc:device-tree-compiler
 	depmod:kmod pkg-config:pkg-config fuser:psmisc timeout:coreutils
+	checkpolicy:checkpolicy m4:m4 fdtput:device-tree-compiler
 )
 # Headers the kernel build needs (no command to probe for them).
 HOST_PKGS=(libc6-dev libelf-dev libssl-dev)
@@ -80,10 +81,15 @@ install_host_deps() {
 		die "apt-get install failed"
 }
 
+# Extra apt options of the package helpers below: empty for the system's
+# own (bookworm) configuration; with_trixie sets them for the private
+# trixie one.
+APT_OPTS=()
+
 # Candidate versions of packages ("name" or "name:arch"), printed as
 # "spec version" lines; one apt-cache call (it is slow per package).
 candidate_versions() {
-	apt-cache policy "$@" |
+	apt-cache "${APT_OPTS[@]}" policy "$@" |
 		awk '/^[^ ]/ {name=$1; sub(/:$/, "", name)} /Candidate:/ {print name, $2}'
 }
 
@@ -105,8 +111,10 @@ fetch_debs() {
 		out+=("$dir")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
+		mkdir -p "$CACHE/downloads"
 		tmp=$(mktemp -d "$CACHE/downloads/tmp.XXXXXX")
-		(cd "$tmp" && apt_retry -o APT::Sandbox::User=root download -qq "${missing[@]}") >&2 ||
+		(cd "$tmp" && apt_retry -o APT::Sandbox::User=root \
+			download -qq "${missing[@]}") >&2 ||
 			die "apt-get download failed: ${missing[*]}"
 		for spec in "${missing[@]}"; do
 			spec=${spec%%=*}
@@ -126,28 +134,37 @@ fetch_deb() {
 	fetch_debs "$1"
 }
 
-# apt configuration private to the cache, holding a deb-src line for
-# bookworm, so that source packages can be fetched without touching the
-# system's sources.
-APT_SRC_DIR() { printf '%s/apt-src\n' "$CACHE"; }
+# A private apt configuration for Debian 13 (trixie) arm64 binaries, the
+# Xen 4.20 toolstack: own sources list, package lists and cache under
+# $CACHE/apt-trixie; the system's apt configuration is never touched.
+# The lists are refreshed once a day.
+TRIXIE_SOURCE='deb [arch=arm64] http://deb.debian.org/debian trixie main'
 
-apt_src() {
+trixie_apt_dir() { printf '%s/apt-trixie\n' "$CACHE"; }
+
+setup_trixie_apt() {
 	local dir
-	dir=$(APT_SRC_DIR)
-	apt-get -o Dir::Etc::SourceList="$dir/sources.list" \
-		-o Dir::Etc::SourceParts=/nonexistent \
-		-o Dir::State::Lists="$dir/lists" \
-		-o Dir::Cache="$dir/cache" "$@"
+	dir=$(trixie_apt_dir)
+	[ -n "$(find "$dir/.updated" -mmin -1440 2>/dev/null)" ] && return 0
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+	echo "$TRIXIE_SOURCE" >"$dir/sources.list"
+	: >"$dir/status"
+	with_trixie apt_retry update -qq >&2 || die "apt-get update (trixie) failed"
+	touch "$dir/.updated"
 }
 
-setup_apt_src() {
+# with_trixie CMD...: runs a package helper (fetch_debs, candidate_versions,
+# apt_retry, ...) against the private trixie configuration.
+with_trixie() {
 	local dir
-	dir=$(APT_SRC_DIR)
-	[ -e "$dir/.updated" ] && return 0
-	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
-	echo 'deb-src http://deb.debian.org/debian bookworm main' >"$dir/sources.list"
-	apt_src update -qq >&2 || die "apt-get update (deb-src) failed"
-	touch "$dir/.updated"
+	dir=$(trixie_apt_dir)
+	local APT_OPTS=(-o Dir::Etc::SourceList="$dir/sources.list"
+		-o Dir::Etc::SourceParts=/nonexistent
+		-o Dir::State::Lists="$dir/lists"
+		-o Dir::State::Status="$dir/status"
+		-o Dir::Cache="$dir/cache"
+		-o APT::Architecture=arm64 -o APT::Architectures=arm64)
+	"$@"
 }
 
 # Runs "$@" and marks DIR complete only on success, so that an interrupted

@@ -1,10 +1,11 @@
 # shellcheck shell=bash disable=SC2034 # (sourced by run.sh; variables are shared)
-# Guest (domU) Linux kernel: Debian's linux-source-6.1, arm64 cross build,
+# Guest (domU) Linux kernel: Debian 12's linux-source-6.12, arm64 cross build,
 # allnoconfig + config/guest-kernel.config. The O= build tree stays in the
 # cache so that out-of-tree guest modules can be built against it; the
 # symlink $CACHE/guest-kernel/current points at it.
 
 KERNEL_FRAGMENT=$E2E_DIR/config/guest-kernel.config
+GUEST_KERNEL_PKG=linux-source-6.12
 
 guest_kernel_recipe() {
 	local dir=$1 deb=$2 tarball
@@ -19,7 +20,7 @@ guest_kernel_recipe() {
 	log "guest kernel: configuring"
 	"${kmake[@]}" -s KCONFIG_ALLCONFIG="$KERNEL_FRAGMENT" allnoconfig
 	check_kernel_config "$dir/build/.config"
-	log "guest kernel: building Image and modules (takes ~5 min on 2 cores)"
+	log "guest kernel: building Image and modules (takes ~6 min on 2 cores)"
 	"${kmake[@]}" -s -j"$JOBS" Image modules >"$dir/build.log" 2>&1 ||
 		{ tail -n 40 "$dir/build.log" >&2; die "guest kernel build failed"; }
 	# The in-tree modules (virtio core, virtio-mmio) go to the domU initramfs
@@ -45,7 +46,7 @@ check_kernel_config() {
 # Sets GUEST_KDIR (O= build tree) and GUEST_KERNEL (Image).
 build_guest_kernel() {
 	local deb key dir
-	deb=$(fetch_deb linux-source-6.1)
+	deb=$(fetch_deb "$GUEST_KERNEL_PKG")
 	key=$(cache_key "$(basename "$deb")" "$KERNEL_FRAGMENT" \
 		"$(declare -f guest_kernel_recipe check_kernel_config)")
 	dir=$CACHE/guest-kernel/$key
