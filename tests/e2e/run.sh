@@ -14,7 +14,7 @@
 #                        default <repo>/../shared/third-party, then
 #                        /work/shared/third-party
 #   E2E_OUT              logs and images of this run (<repo>/build-e2e)
-#   E2E_TIMEOUT          wall-clock limit of the QEMU stage in s (1800)
+#   E2E_TIMEOUT          wall-clock limit of the QEMU stage in s (2700)
 #   E2E_ONLY             scenario names to run (space separated; default all)
 #   E2E_ALLOW_SKIP=1     do not fail on skipped scenarios (daemon or guest
 #                        program not built yet)
@@ -32,7 +32,7 @@ E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$E2E_DIR/../.." && pwd)
 CACHE=${XEN_RPMB_E2E_CACHE:-/var/cache/xen-rpmb-e2e}
 RUN_DIR=${E2E_OUT:-$REPO/build-e2e}
-E2E_TIMEOUT=${E2E_TIMEOUT:-1800}
+E2E_TIMEOUT=${E2E_TIMEOUT:-2700}
 # guest-dies-alone: the daemon must notice a domain destroyed below the
 # toolstack; smp-guest: rpmb-guest needs "smp --threads N".
 E2E_PENDING=${E2E_PENDING-guest-dies-alone smp-guest}
