@@ -81,7 +81,7 @@ COMMON_SRCS := $(sort $(wildcard common/*.c))
 # The daemon's parts that call Xen's libraries; the rest of backend/ is
 # testable, and linked by tests, without them.
 BACKEND_XEN_SRCS := $(addprefix backend/,devices.c guests.c ioreq.c \
-		      supervisor.c worker.c xen-mem.c xs-key.c)
+		      supervisor.c worker.c xen-handles.c xen-mem.c xs-key.c)
 BACKEND_SRCS := $(sort $(filter-out backend/main.c $(BACKEND_XEN_SRCS),$(wildcard backend/*.c)))
 TOOL_SRCS := $(sort $(wildcard tools/*.c))
 # Client models and frame helpers: tests and the in-guest rpmb-guest

@@ -29,18 +29,67 @@
 /* ...and one that lived this long starts the count afresh. */
 #define RESPAWN_RESET_MS	60000
 
+/* How long a driver domain waits for libxl to take a closed device. */
+#define CLOSING_MAX_MS		30000
+
 /*
  * State 6, and in a driver domain also removing the directory: libxl
  * removes a dom0 backend's nodes itself after state 6, but leaves a
  * driver domain's to the driver domain (libxl_device.c,
  * libxl__device_destroy only removes be_path when the toolstack domain
- * is the backend).
+ * is the backend). libxl reads the 6 and then removes the frontend, so
+ * the directory goes when the frontend has (closing_sweep).
  */
-static void close_device_dir(struct supervisor *s, const char *dir)
+static void close_device_dir(struct supervisor *s, const char *dir,
+			     unsigned int fe, unsigned int devid)
 {
+	struct closing *c;
+
 	xs_key_write_state(s->xs, dir, XB_CLOSED);
-	if (s->self_domid != 0 && !xs_rm(s->xs, XBT_NULL, dir))
-		log_warn("cannot remove %s: %m", dir);
+	if (s->self_domid == 0)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		xs_rm(s->xs, XBT_NULL, dir);
+		return;
+	}
+	snprintf(c->path, sizeof(c->path), "%s", dir);
+	snprintf(c->frontend, sizeof(c->frontend),
+		 "/local/domain/%u/device/virtio/%u", fe, devid);
+	c->deadline = now_ms() + CLOSING_MAX_MS;
+	c->next = s->closing;
+	s->closing = c;
+}
+
+/* Removes the closed directories whose frontend is gone (or all). */
+static void closing_sweep(struct supervisor *s, bool all)
+{
+	struct closing **pp = &s->closing;
+	uint64_t now = now_ms();
+
+	while (*pp) {
+		struct closing *c = *pp;
+		unsigned int len;
+		void *v = NULL;
+
+		if (!all && now < c->deadline) {
+			v = xs_read(s->xs, XBT_NULL, c->frontend, &len);
+			free(v);
+			/* Still there, or unreadable: not yet. */
+			if (v || errno != ENOENT) {
+				pp = &c->next;
+				continue;
+			}
+		}
+		/* Only what we closed: not a device made anew at that path. */
+		v = xs_key_read(s->xs, c->path, "state");
+		if (v && !strcmp(v, "6") &&
+		    !xs_rm(s->xs, XBT_NULL, c->path) && errno != ENOENT)
+			log_warn("cannot remove %s: %m", c->path);
+		free(v);
+		*pp = c->next;
+		free(c);
+	}
 }
 
 static struct sdev *find_in(struct sdev *list, unsigned int devid)
@@ -299,7 +348,7 @@ static void device_evaluate_retry(struct supervisor *s, unsigned int fe,
 	case DEV_ACT_CLOSE_UNSERVED:
 	case DEV_ACT_FORGET:
 		if (act == DEV_ACT_CLOSE_UNSERVED)
-			close_device_dir(s, dir);
+			close_device_dir(s, dir, fe, devid);
 		if (failed) {
 			unlink_from(&s->failed, failed);
 			free(failed);
@@ -477,7 +526,8 @@ static void on_removed(struct sguest *g, struct sdev *dev)
 		 dev->close == SDEV_CLOSE_GONE ? "gone" : "closed");
 	if (dev->close == SDEV_CLOSE_STATE6) {
 		xs_key_rm(s->xs, dev->path, XS_KEY_IOSERVID);
-		close_device_dir(s, dev->path);
+		close_device_dir(s, dev->path, dev->keys.frontend_id,
+				 dev->keys.devid);
 	}
 	drop_device(g, dev);
 	free(dev);
@@ -680,6 +730,7 @@ void devices_retry(struct supervisor *s, bool all)
 		if (guest_respawn(g))
 			g->respawn_at = now + RESPAWN_MAX_MS;
 	}
+	closing_sweep(s, false);
 	if (all)
 		devices_scan(s);
 }
@@ -693,6 +744,7 @@ void devices_stop_all(struct supervisor *s)
 {
 	for (struct sguest *g = s->guests; g; g = g->next)
 		guest_stop(g, false);
+	closing_sweep(s, true);
 	while (s->failed) {
 		struct sdev *dev = s->failed;
 

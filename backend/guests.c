@@ -49,22 +49,18 @@ struct sguest *guest_find(struct supervisor *s, unsigned int domid)
 
 bool guest_domain_exists(struct supervisor *s, unsigned int domid)
 {
-	char path[64];
-	unsigned int len;
-	void *v;
+	bool introduced;
 
-	snprintf(path, sizeof(path), "/local/domain/%u/domid", domid);
-	v = xs_read(s->xs, XBT_NULL, path, &len);
-	if (v) {
-		free(v);
-		return true;
-	}
 	/*
-	 * A driver domain may be refused a look (EACCES): only ENOENT means
-	 * gone. It then learns of a guest's death from the toolstack
-	 * (state 5, or the directory removed).
+	 * xenstored forgets a domain when Xen has released it, which is
+	 * what fires @releaseDomain; its /local/domain/<id> nodes stay until
+	 * a toolstack removes them, which never happens if the domain was
+	 * destroyed below the toolstack. Any domain may ask this.
 	 */
-	return errno != ENOENT;
+	errno = 0;
+	introduced = xs_is_domain_introduced(s->xs, domid);
+	/* An error (false with errno set) is not a death. */
+	return introduced || errno != 0;
 }
 
 /*

@@ -160,10 +160,20 @@ struct ioreq_server *ioreq_server_open(xendevicemodel_handle *xdm,
 	if (xenevtchn_restrict(s->xce, (domid_t)domid))
 		log_warn("dom%u: cannot restrict the event channel handle: %m",
 			 domid);
-	if (xendevicemodel_nr_vcpus(xdm, domid, &s->nr_vcpus) ||
-	    !s->nr_vcpus || s->nr_vcpus > IOREQ_MAX_VCPUS) {
-		snprintf(err, errlen, "no usable number of vCPUs (%u): %s",
-			 s->nr_vcpus, strerror(errno));
+	if (xendevicemodel_nr_vcpus(xdm, domid, &s->nr_vcpus)) {
+		/* The first device-model operation: where a refusal shows. */
+		if (errno == EPERM || errno == EACCES)
+			snprintf(err, errlen,
+				 "dom%u: cannot act as its device model: %s (Xen's XSM must allow this domain dm operations on it: with FLASK, \"hvm dm\" over the guest's type; in a driver domain, Linux's privcmd also needs xen_privcmd.unrestricted=1)",
+				 domid, strerror(errno));
+		else
+			snprintf(err, errlen, "dom%u: cannot get its vCPU count: %s",
+				 domid, strerror(errno));
+		goto fail;
+	}
+	if (!s->nr_vcpus || s->nr_vcpus > IOREQ_MAX_VCPUS) {
+		snprintf(err, errlen, "dom%u: %u vCPUs, more than one ioreq page serves",
+			 domid, s->nr_vcpus);
 		goto fail;
 	}
 	s->ports = calloc(s->nr_vcpus, sizeof(*s->ports));
@@ -203,8 +213,9 @@ void ioreq_server_close(struct ioreq_server *s, bool destroy)
 		xenforeignmemory_unmap_resource(s->xfm, s->res);
 	if (destroy && s->have_server) {
 		xendevicemodel_set_ioreq_server_state(s->xdm, s->domid, s->id, 0);
+		/* A dead domain took its servers with it (ESRCH, ENOENT). */
 		if (xendevicemodel_destroy_ioreq_server(s->xdm, s->domid, s->id) &&
-		    errno != ESRCH)
+		    errno != ESRCH && errno != ENOENT)
 			log_warn("dom%u: cannot destroy ioreq server %u: %m",
 				 s->domid, s->id);
 	}

@@ -66,6 +66,18 @@ struct sdev {
 	struct sdev *next;
 };
 
+/*
+ * In a driver domain a closed device's directory is ours to remove, but
+ * only once libxl has read its state 6 and removed the frontend; removed
+ * earlier, libxl finds the directory gone and reports a failure.
+ */
+struct closing {
+	char path[128];			/* the backend directory */
+	char frontend[96];		/* /local/domain/<F>/device/virtio/<N> */
+	uint64_t deadline;		/* removed then in any case */
+	struct closing *next;
+};
+
 struct sguest {
 	struct supervisor *s;
 	unsigned int domid;
@@ -108,6 +120,8 @@ struct supervisor {
 	struct sguest *guests;
 	struct sguest *zombies;		/* guest_free()d during this batch */
 	struct sdev *failed;		/* setups that failed; see dev-state.h */
+	struct closing *closing;	/* driver domain: closed directories
+					   whose frontend has yet to go */
 
 	int epoll_fd;
 	int signal_fd;

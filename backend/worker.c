@@ -93,8 +93,13 @@ static int cut_loose(const struct worker_args *a)
 {
 	sigset_t none;
 
+	char comm[16];
+
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1)
 		return -1;	/* the supervisor is already gone */
+	/* What ps and the kernel's messages call it: whose worker it is. */
+	snprintf(comm, sizeof(comm), "rpmb-dom%u", a->domid);
+	prctl(PR_SET_NAME, comm, 0, 0, 0);
 	if (dup2(a->sock, 3) < 0)
 		return -1;
 	/* Everything else the supervisor had open (other guests' sockets,
@@ -108,43 +113,12 @@ static int cut_loose(const struct worker_args *a)
 	return 0;
 }
 
-static int open_xen(struct worker *w, char *err, size_t errlen)
-{
-	unsigned int domid = w->a->domid;
-
-	w->h.xdm = xendevicemodel_open(NULL, 0);
-	w->h.xfm = xenforeignmemory_open(NULL, 0);
-	w->h.xgt = xengnttab_open(NULL, 0);
-	if (!w->h.xdm || !w->h.xfm || !w->h.xgt) {
-		snprintf(err, errlen, "cannot open the Xen interfaces: %s",
-			 strerror(errno));
-		return -1;
-	}
-	/* From here on these work on this guest only. */
-	if (xendevicemodel_restrict(w->h.xdm, (domid_t)domid) ||
-	    xenforeignmemory_restrict(w->h.xfm, (domid_t)domid)) {
-		snprintf(err, errlen, "cannot restrict the Xen handles to dom%u: %s",
-			 domid, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static void close_xen(struct worker *w)
-{
-	if (w->h.xgt)
-		xengnttab_close(w->h.xgt);
-	if (w->h.xfm)
-		xenforeignmemory_close(w->h.xfm);
-	if (w->h.xdm)
-		xendevicemodel_close(w->h.xdm);
-}
-
 static int setup(struct worker *w, char *err, size_t errlen)
 {
 	const struct worker_args *a = w->a;
 
-	if (open_xen(w, err, errlen))
+	/* From here on these work on this guest only. */
+	if (xen_handles_open(&w->h, a->domid, err, errlen))
 		return -1;
 	sandbox_prepare();
 	/* Threads before the filter, which does not let new ones start. */
@@ -221,6 +195,6 @@ out:
 	 * server when it comes back; one that said STOP said which.
 	 */
 	ioreq_server_close(w.ioreq, !w.keep_server);
-	close_xen(&w);
+	xen_handles_close(&w.h);
 	return status;
 }

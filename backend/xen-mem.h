@@ -10,17 +10,8 @@
 
 #include <stdbool.h>
 
-#include <xendevicemodel.h>
-#include <xenforeignmemory.h>
-#include <xengnttab.h>
-
 #include "virtio-host.h"
-
-struct xen_handles {
-	xendevicemodel_handle *xdm;
-	xenforeignmemory_handle *xfm;
-	xengnttab_handle *xgt;
-};
+#include "xen-handles.h"
 
 /* Fills @host for one device of @domid; 0 or -ENOMEM. */
 int xen_mem_new(const struct xen_handles *h, unsigned int domid, bool grants,

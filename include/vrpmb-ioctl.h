@@ -56,8 +56,21 @@ struct vrpmb_info {
 	__u64 interrupts;	/* used-buffer callbacks it received */
 };
 
+/*
+ * A hostile guest (VRPMB_IOC_FLOOD): keep the queue full of @frames-block
+ * reads for @seconds, putting each request back as soon as the device has
+ * answered one and notifying every time, never looking at an answer.
+ */
+struct vrpmb_flood {
+	__u32 seconds;
+	__u32 frames;		/* response frames per request, 1..max_rd_cnt */
+	__u64 requests;		/* out: requests the device answered */
+	__u64 notifies;		/* out: notifications sent */
+};
+
 #define VRPMB_IOC_XFER	_IOWR('R', 0x40, struct vrpmb_xfer)
 #define VRPMB_IOC_INFO	_IOR('R', 0x41, struct vrpmb_info)
 #define VRPMB_IOC_XFER_SEGS	_IOWR('R', 0x42, struct vrpmb_xfer_segs)
+#define VRPMB_IOC_FLOOD	_IOWR('R', 0x43, struct vrpmb_flood)
 
 #endif /* VRPMB_IOCTL_H */

@@ -245,3 +245,23 @@ int cmd_soak(struct guest *g, unsigned int seconds)
 	       s.worst_us / 1e3, s.acked, s.errors ? " " : "", s.why);
 	return s.errors ? 1 : 0;
 }
+
+/* A hostile guest: the queue kept full for @seconds (VRPMB_IOC_FLOOD). */
+int cmd_flood(struct guest *g, unsigned int seconds)
+{
+	struct vrpmb_flood fl = {
+		.seconds = seconds,
+		.frames = g->info.max_rd_cnt < 8 ? g->info.max_rd_cnt : 8,
+	};
+
+	printf("E2E-GUEST: flood-started\n");
+	fflush(stdout);
+	if (ioctl(g->fd, VRPMB_IOC_FLOOD, &fl)) {
+		report(g, "flood", false, "ioctl: %s", strerror(errno));
+		return 1;
+	}
+	report(g, "flood", true, "requests=%llu notifies=%llu in %u s",
+	       (unsigned long long)fl.requests,
+	       (unsigned long long)fl.notifies, seconds);
+	return 0;
+}

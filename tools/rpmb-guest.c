@@ -12,6 +12,7 @@
  *   rpmb-guest [--dev D] client NAME|all
  *   rpmb-guest [--dev D] [--key HEX] smp [--threads N] [--ops N]
  *   rpmb-guest [--dev D] [--key HEX] soak [--seconds N]
+ *   rpmb-guest [--dev D] flood [--seconds N]
  *   rpmb-guest garbage --base ADDR [--seed N] [--iterations N]
  *
  * Results are lines "E2E-RESULT: <name> PASS|FAIL <detail>"; benchmark
@@ -494,6 +495,7 @@ static void usage(void)
 		"                            requests from N threads, one per CPU\n"
 		"  soak [--seconds N]        writes and reads that survive device\n"
 		"                            resets; no acknowledged write lost\n"
+		"  flood [--seconds N]       keep the queue full, notify always\n"
 		"  garbage --base ADDR [--seed N] [--iterations N]\n"
 		"                            hostile register and ring traffic\n");
 }
@@ -571,7 +573,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "test") && strcmp(cmd, "check-state") &&
 	    strcmp(cmd, "fresh") && strcmp(cmd, "bench") &&
 	    strcmp(cmd, "client") && strcmp(cmd, "smp") &&
-	    strcmp(cmd, "soak")) {
+	    strcmp(cmd, "soak") && strcmp(cmd, "flood")) {
 		usage();
 		return 2;
 	}
@@ -591,6 +593,8 @@ int main(int argc, char **argv)
 		return cmd_smp(&g, (unsigned int)o.threads, (unsigned int)o.ops);
 	if (!strcmp(cmd, "soak") && o.seconds)
 		return cmd_soak(&g, (unsigned int)o.seconds);
+	if (!strcmp(cmd, "flood") && o.seconds)
+		return cmd_flood(&g, (unsigned int)o.seconds);
 	usage();
 	return 2;
 }

@@ -52,5 +52,6 @@ int cmp_double(const void *a, const void *b);
 /* rpmb-guest-load.c */
 int cmd_smp(struct guest *g, unsigned int threads, unsigned int ops);
 int cmd_soak(struct guest *g, unsigned int seconds);
+int cmd_flood(struct guest *g, unsigned int seconds);
 
 #endif /* RPMB_GUEST_H */

@@ -753,7 +753,7 @@ scn_guest_dies_alone() {
 	if [ -z "$gone" ]; then
 		fail "dom$f still listed 10 s after xc_domain_destroy: $(xl list "$f" 2>&1 | tail -n1)"
 	fi
-	backend_log_since | grep -q "dom$f is gone" ||
+	backend_log_since | grep -q "dom$f) is gone" ||
 		fail "daemon did not log that dom$f is gone"
 	# Nobody touched xenstore: the device still says what the daemon wrote.
 	state=$(xenstore-read /local/domain/0/backend/virtio/$f/0/state 2>/dev/null)
@@ -949,6 +949,231 @@ scn_smp_guest() {
 }
 
 # ---------------------------------------------------------------------
+# Real clients, least privilege, crashes and neighbours.
+
+# The real clients' models (OP-TEE 4.10, mmc-utils, U-Boot, the Linux
+# virtio-rpmb v2 driver, the spec-draft driver), each on a fresh device
+# of its own, laid out in buffers as its frontend does: one guest with
+# five virtio-rpmb devices.
+real_clients_one() {
+	local mode=$1 grant=0 name=clients-$1 f why
+	[ "$mode" = grant ] && grant=1
+	begin "real-clients-$mode"
+	need_daemon_or_skip program || return
+	fresh_store "$name"
+	start_program "$name" "$(example_for "$mode")" clients \
+		"virtio=[$(for i in 1 2 3 4 5; do printf '"type=virtio,device1c,transport=mmio,grant_usage=%s",' $grant; done | sed 's/,$//')]" ||
+		fail "start $name"
+	f=$(domid_of "$name")
+	finish_program "$name" 600
+	[ "$(devids_of "$f" | wc -w)" = 5 ] || fail "dom$f has $(devids_of "$f" | wc -w) devices, want 5"
+	guest_destroy "$name"
+	why=$(check_gone "$f") || fail "$why"
+	check_daemon_alive
+	DETAIL="$(grep -c 'E2E-RESULT: client-.* PASS' "$(guest_log "$name")") client checks passed on 5 devices"
+	report "$name"
+}
+
+scn_real_clients_grant() {
+	real_clients_one grant
+}
+
+scn_real_clients_foreign() {
+	real_clients_one foreign
+}
+
+# worker_of F: the pid of the worker serving dom F (its name is
+# rpmb-dom<F>), empty if none.
+worker_of() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(cat "$p/comm" 2>/dev/null)" = "rpmb-dom$1" ] && { echo "${p#/proc/}"; return 0; }
+	done
+	return 1
+}
+
+# status_field PID NAME: a field of /proc/PID/status, whitespace folded.
+status_field() {
+	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" | tr -s ' \t' ' '
+}
+
+# A guest's worker as the kernel sees it: the workers' user, no
+# capabilities, no new privileges, seccomp filter mode, chrooted into the
+# guest's own directory; its Xen handles (opened by the same code,
+# backend/xen-handles.c) work on its guest and are refused on another.
+scn_worker_privileges() {
+	local a b pa f g why
+	begin worker-privileges
+	need_daemon_or_skip program || return
+	fresh_store priv-a
+	fresh_store priv-b
+	start_program priv-a rpmb-guest.cfg all || fail "start priv-a"
+	start_program priv-b rpmb-guest-foreign.cfg all || fail "start priv-b"
+	a=$(domid_of priv-a)
+	b=$(domid_of priv-b)
+	pa=$(worker_of "$a") || fail "no worker process rpmb-dom$a"
+	if [ -n "$pa" ]; then
+		[ -z "$(status_field "$pa" Groups | tr -d ' ')" ] ||
+			fail "worker $pa has supplementary groups: $(status_field "$pa" Groups)"
+		for f in "Uid 990 990 990 990" "Gid 990 990 990 990" \
+			"CapInh 0000000000000000" "CapPrm 0000000000000000" \
+			"CapEff 0000000000000000" "CapBnd 0000000000000000" \
+			"CapAmb 0000000000000000" "NoNewPrivs 1" "Seccomp 2"; do
+			g=$(status_field "$pa" "${f%% *}")
+			[ "${g% }" = "${f#* }" ] || fail "worker $pa ${f%% *}: '$g', want '${f#* }'"
+		done
+		g=$(readlink "/proc/$pa/root")
+		[ "$g" = "$STORES/priv-a" ] || fail "worker $pa root is '$g', want $STORES/priv-a"
+		why=$(check_guest_dir priv-a) || fail "$why"
+	fi
+	if [ -x /usr/local/sbin/restrict-check ]; then
+		g=$(restrict-check "$a" "$b") || fail "$g"
+		note "$g"
+	else
+		fail "restrict-check was not built"
+	fi
+	DETAIL="worker $pa: uid $(status_field "$pa" Uid 2>/dev/null | cut -d' ' -f1), Seccomp $(status_field "$pa" Seccomp 2>/dev/null), root $(readlink "/proc/$pa/root" 2>/dev/null); ${g#restrict-check: }"
+	finish_program priv-a
+	finish_program priv-b
+	guest_destroy priv-a
+	guest_destroy priv-b
+	check_daemon_alive
+	report priv-a priv-b
+}
+
+# soak_result NAME: the guest's soak line.
+soak_result() {
+	grep 'E2E-RESULT: soak ' "$(guest_log "$1")" | tr -d '\r' | tail -n1
+}
+
+# SIGKILL one guest's worker while two guests write and read: the other
+# guest sees no error and no reset; the killed guest's device comes back
+# (the supervisor restarts the worker, which adopts the ioreq server and
+# asks for a reset), and no acknowledged write is lost on either.
+scn_worker_killed() {
+	local a b pa line ra rb
+	begin worker-killed
+	need_daemon_or_skip program || return
+	fresh_store kill-a
+	fresh_store kill-b
+	start_program kill-a rpmb-guest.cfg soak "extra=\"console=hvc0 loglevel=6 e2e.probe=1 e2e.guest=1 e2e.test=soak e2e.mode=grant e2e.seconds=60\"" ||
+		fail "start kill-a"
+	start_program kill-b rpmb-guest-foreign.cfg soak "extra=\"console=hvc0 loglevel=6 e2e.probe=1 e2e.guest=1 e2e.test=soak e2e.mode=foreign e2e.seconds=60\"" ||
+		fail "start kill-b"
+	a=$(domid_of kill-a)
+	b=$(domid_of kill-b)
+	wait_guest_line kill-a 'E2E-GUEST: soak-started' 180 >/dev/null || fail "kill-a never started"
+	wait_guest_line kill-b 'E2E-GUEST: soak-started' 180 >/dev/null || fail "kill-b never started"
+	if [ -z "$WHY" ]; then
+		sleep 10
+		pa=$(worker_of "$a") || fail "no worker for dom$a"
+		[ -n "$pa" ] && kill -KILL "$pa"
+		note "killed worker $pa of dom$a"
+	fi
+	finish_program kill-a 400
+	finish_program kill-b 400
+	ra=$(soak_result kill-a)
+	rb=$(soak_result kill-b)
+	case "$ra" in *PASS*resets=0*) fail "kill-a saw no reset: $ra" ;; *PASS*) ;; *) fail "kill-a: $ra" ;; esac
+	case "$rb" in *PASS*resets=0\ lost=0*) ;; *) fail "kill-b (not killed) was disturbed: $rb" ;; esac
+	line=$(backend_log_since | grep "dom$a.*adopting" | head -n1)
+	[ -n "$line" ] || fail "no worker restart adopting dom$a's server in the daemon's log"
+	guest_destroy kill-a
+	guest_destroy kill-b
+	why=$(check_gone "$a") || fail "$why"
+	why=$(check_gone "$b") || fail "$why"
+	check_daemon_alive
+	DETAIL="killed: ${ra#E2E-RESULT: }; other: ${rb#E2E-RESULT: }"
+	report kill-a kill-b
+}
+
+# SIGKILL the whole daemon (the supervisor; its workers follow it) while a
+# guest writes and reads, then start it again: the new daemon adopts the
+# guest's ioreq server, the guest's driver resets the device, nothing
+# acknowledged is lost.
+scn_backend_killed() {
+	local f r
+	begin backend-killed
+	need_daemon_or_skip program || return
+	fresh_store bk
+	start_program bk rpmb-guest.cfg soak "extra=\"console=hvc0 loglevel=6 e2e.probe=1 e2e.guest=1 e2e.test=soak e2e.mode=grant e2e.seconds=60\"" ||
+		fail "start bk"
+	f=$(domid_of bk)
+	wait_guest_line bk 'E2E-GUEST: soak-started' 180 >/dev/null || fail "bk never started"
+	if [ -z "$WHY" ]; then
+		sleep 10
+		kill -KILL "$BACKEND_PID"
+		wait "$BACKEND_PID" 2>/dev/null
+		BACKEND_PID=
+		sleep 2
+		worker_of "$f" >/dev/null && fail "dom$f's worker outlived its supervisor"
+		daemon_start || fail "daemon did not start again"
+	fi
+	finish_program bk 400
+	r=$(soak_result bk)
+	case "$r" in *PASS*) ;; *) fail "bk: $r" ;; esac
+	backend_log_since | grep -q "dom$f: adopted ioreq server" ||
+		fail "the new daemon did not adopt dom$f's ioreq server"
+	guest_destroy bk
+	why=$(check_gone "$f") || fail "$why"
+	check_daemon_alive
+	DETAIL="${r#E2E-RESULT: }"
+	report bk
+}
+
+# bench_line NAME OP: the guest's BENCH line for OP.
+bench_line() {
+	grep "BENCH op=$2 " "$(guest_log "$1")" | tr -d '\r' | tail -n1 | sed 's/.*BENCH //'
+}
+
+# A reader guest's latency alone, then beside a guest that writes without
+# pause and a hostile guest that keeps its queue full and notifies
+# without pause from another vCPU; the daemon still stops on SIGTERM in
+# the middle of the flood, and comes back.
+scn_isolation() {
+	local alone beside w h rw rh
+	begin isolation
+	need_daemon_or_skip program || return
+	fresh_store iso-r1
+	start_program iso-r1 rpmb-guest.cfg bench || fail "start iso-r1"
+	finish_program iso-r1 600 iso-alone
+	alone=$(bench_line iso-r1 read-1)
+	guest_destroy iso-r1
+	fresh_store iso-w
+	fresh_store iso-h
+	start_program iso-w rpmb-guest.cfg soak "extra=\"console=hvc0 loglevel=6 e2e.probe=1 e2e.guest=1 e2e.test=soak e2e.mode=grant e2e.seconds=200\"" ||
+		fail "start iso-w"
+	start_program iso-h rpmb-guest-foreign.cfg flood "vcpus=2" "extra=\"console=hvc0 loglevel=6 e2e.probe=1 e2e.guest=1 e2e.test=flood e2e.mode=foreign e2e.seconds=200\"" ||
+		fail "start iso-h"
+	wait_guest_line iso-w 'E2E-GUEST: soak-started' 180 >/dev/null || fail "writer never started"
+	wait_guest_line iso-h 'E2E-GUEST: flood-started' 180 >/dev/null || fail "flood never started"
+	fresh_store iso-r2
+	start_program iso-r2 rpmb-guest.cfg bench || fail "start iso-r2"
+	finish_program iso-r2 600 iso-beside
+	beside=$(bench_line iso-r2 read-1)
+	guest_destroy iso-r2
+	# SIGTERM in the middle of the flood: the daemon stops in time.
+	daemon_stop || fail "daemon did not stop on SIGTERM within 10 s during the flood"
+	daemon_start || fail "daemon did not start again"
+	finish_program iso-w 400
+	finish_program iso-h 400
+	rw=$(grep 'E2E-RESULT: soak ' "$(guest_log iso-w)" | tr -d '\r' | tail -n1)
+	rh=$(grep 'E2E-RESULT: flood ' "$(guest_log iso-h)" | tr -d '\r' | tail -n1)
+	note "isolation: reader alone: $alone"
+	note "isolation: reader beside writer and flood: $beside"
+	note "isolation: writer ${rw#E2E-RESULT: }; hostile ${rh#E2E-RESULT: }"
+	w=$(domid_of iso-w)
+	h=$(domid_of iso-h)
+	guest_destroy iso-w
+	guest_destroy iso-h
+	why=$(check_gone "$w") || fail "$why"
+	why=$(check_gone "$h") || fail "$why"
+	check_daemon_alive
+	DETAIL="read-1 alone: $(echo "$alone" | sed 's/.*\(median_us=[0-9.]*\) \(p99_us=[0-9.]*\).*/\1 \2/'); beside: $(echo "$beside" | sed 's/.*\(median_us=[0-9.]*\) \(p99_us=[0-9.]*\).*/\1 \2/')"
+	report iso-w iso-h
+}
+
+# ---------------------------------------------------------------------
 # Driver domain: the daemon runs in "rpmb-dd" (type rpmb_dd_t), dom0 runs
 # none. The FLASK module rpmb_dd.te lets rpmb_dd_t serve rpmb_guest_t
 # guests only: two of them are served at once; a third of type domU_t is
@@ -1110,7 +1335,9 @@ SCENARIOS="toolstack toolstack-grant toolstack-foreign toolstack-two-guests
 	guest-reboot-keeps-state guest-dies-alone
 	backend-two-guests-separate-stores backend-destroy-during-traffic
 	backend-garbage-guest guest-bench backend-restart
-	two-devices smp-guest driver-domain backend-alive"
+	two-devices smp-guest real-clients-grant real-clients-foreign
+	worker-privileges worker-killed backend-killed isolation
+	driver-domain backend-alive"
 
 for s in $SCENARIOS; do
 	wanted "$s" || continue

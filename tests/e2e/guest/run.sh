@@ -26,6 +26,11 @@
 #             must fail (independent keys and counters)
 #   smp       requests from every vCPU at once: rpmb-guest smp --threads
 #             $E2E_THREADS (SKIP line if this rpmb-guest has no 'smp')
+#   soak      writes and reads for $E2E_SECONDS that survive the device
+#             being reset under them (its backend worker killed): no
+#             acknowledged write lost, the counter never back
+#   flood     a hostile guest: the queue kept full and notified without
+#             pause for $E2E_SECONDS
 # E2E_MODE (grant or foreign) is informational: the device tree decides.
 PATH=/guest:$PATH
 
@@ -190,6 +195,14 @@ two)
 	;;
 smp)
 	smp_requests
+	;;
+soak)
+	load_driver || exit 1
+	rpmb-guest soak --seconds "${E2E_SECONDS:-60}"
+	;;
+flood)
+	load_driver || exit 1
+	rpmb-guest flood --seconds "${E2E_SECONDS:-30}"
 	;;
 garbage)
 	unbind_virtio_mmio

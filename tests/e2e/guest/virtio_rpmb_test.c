@@ -14,6 +14,8 @@
  * DEVICE_NEEDS_RESET) is the real driver's, tools/linux-virtio-rpmb/.
  */
 #include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/sched/signal.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -150,6 +152,87 @@ out:
 	return ret;
 }
 
+/*
+ * VRPMB_IOC_FLOOD: what a hostile guest does. The queue stays full of
+ * reads, each put back as soon as the device has answered one, with a
+ * notification every time; the answers are never looked at. The device
+ * is the flood's until it ends (the queue's lock is held), and one
+ * request frame and one response area serve every request in flight.
+ */
+static long vrpmb_flood(struct vrpmb *v, void __user *uarg)
+{
+	struct vrpmb_queue *q = &v->q;
+	struct scatterlist sg_out, sg_in, *sgs[2] = { &sg_out, &sg_in };
+	struct vrpmb_flood fl;
+	unsigned int len, inflight = 0;
+	unsigned long end;
+	u8 *req = NULL, *resp = NULL;
+	long ret = 0;
+
+	if (copy_from_user(&fl, uarg, sizeof(fl)))
+		return -EFAULT;
+	if (!fl.seconds || fl.seconds > 600 || !fl.frames ||
+	    fl.frames > v->max_rd_cnt)
+		return -EINVAL;
+	req = kzalloc(VRPMB_FRAME_SIZE, GFP_KERNEL);
+	resp = kcalloc(fl.frames, VRPMB_FRAME_SIZE, GFP_KERNEL);
+	if (!req || !resp) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* DATA_READ of @frames blocks at 0: block_count and req_resp, BE. */
+	req[506] = fl.frames >> 8;
+	req[507] = fl.frames & 0xff;
+	req[511] = 0x04;
+	sg_init_one(&sg_out, req, VRPMB_FRAME_SIZE);
+	sg_init_one(&sg_in, resp, fl.frames * VRPMB_FRAME_SIZE);
+	fl.requests = fl.notifies = 0;
+
+	mutex_lock(&q->lock);
+	if (READ_ONCE(q->needs_reset))
+		ret = vrpmb_queue_recover(q);
+	if (!ret && q->broken)
+		ret = -EIO;
+	end = jiffies + fl.seconds * HZ;
+	while (!ret && time_before(jiffies, end) && !signal_pending(current)) {
+		while (!virtqueue_add_sgs(q->vq, sgs, 1, 1, q, GFP_KERNEL)) {
+			inflight++;
+			virtqueue_notify(q->vq);
+			fl.notifies++;
+		}
+		wait_for_completion_timeout(&q->done, HZ / 100);
+		while (virtqueue_get_buf(q->vq, &len)) {
+			inflight--;
+			fl.requests++;
+		}
+		if (READ_ONCE(q->needs_reset))
+			break;
+		cond_resched();
+	}
+	/* The device finishes what it holds before the buffers go. */
+	end = jiffies + 20 * HZ;
+	while (inflight && time_before(jiffies, end) &&
+	       !READ_ONCE(q->needs_reset)) {
+		wait_for_completion_timeout(&q->done, HZ / 10);
+		while (virtqueue_get_buf(q->vq, &len)) {
+			inflight--;
+			fl.requests++;
+		}
+	}
+	/* Whatever it still holds, a reset takes back. */
+	if (inflight && vrpmb_queue_recover(q)) {
+		req = resp = NULL;	/* still the device's: leaked */
+		ret = -EIO;
+	}
+	mutex_unlock(&q->lock);
+	if (!ret && copy_to_user(uarg, &fl, sizeof(fl)))
+		ret = -EFAULT;
+out:
+	kfree(req);
+	kfree(resp);
+	return ret;
+}
+
 static long vrpmb_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	struct vrpmb *v = container_of(f->private_data, struct vrpmb, misc);
@@ -160,6 +243,8 @@ static long vrpmb_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return vrpmb_xfer(v, (void __user *)arg, false);
 	case VRPMB_IOC_XFER_SEGS:
 		return vrpmb_xfer(v, (void __user *)arg, true);
+	case VRPMB_IOC_FLOOD:
+		return vrpmb_flood(v, (void __user *)arg);
 	case VRPMB_IOC_INFO:
 		info.capacity = v->capacity;
 		info.max_wr_cnt = v->max_wr_cnt;

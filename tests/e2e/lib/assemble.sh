@@ -78,6 +78,21 @@ build_dom0_helpers() {
 		-o "$out/domain-destroy-raw" "$E2E_DIR/dom0/domain-destroy-raw.c" \
 		-L"$lib" -Wl,-rpath-link,"$lib" -Wl,--allow-shlib-undefined -lxenctrl ||
 		die "cannot build dom0/domain-destroy-raw.c"
+	# The worker's own handle-opening code (backend/xen-handles.c), built
+	# as the daemon is (Debian 12's stable Xen libraries), for the
+	# worker-privileges scenario.
+	if [ -n "${SYSROOT_DIR:-}" ]; then
+		lib=$SYSROOT_DIR/usr/lib/aarch64-linux-gnu
+		"${CROSS}gcc" -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE \
+			-I"$REPO/backend" -I"$REPO/include" \
+			-isystem "$SYSROOT_DIR/usr/include" \
+			-isystem "$SYSROOT_DIR/usr/include/aarch64-linux-gnu" \
+			-o "$out/restrict-check" "$E2E_DIR/dom0/restrict-check.c" \
+			"$REPO/backend/xen-handles.c" \
+			-L"$lib" -Wl,-rpath-link,"$lib" -Wl,--allow-shlib-undefined \
+			-lxendevicemodel -lxenforeignmemory -lxengnttab ||
+			die "cannot build dom0/restrict-check.c"
+	fi
 	DOM0_HELPERS=$out
 }
 
