@@ -29,19 +29,24 @@
 /* ...and one that lived this long starts the count afresh. */
 #define RESPAWN_RESET_MS	60000
 
-/* How long a driver domain waits for libxl to take a closed device. */
-#define CLOSING_MAX_MS		30000
+/*
+ * How long a driver domain leaves a closed device's directory for libxl
+ * to read its state 6 (removed on the first tick after; ticks are 1 s).
+ */
+#define CLOSING_GRACE_MS	1000
 
 /*
- * State 6, and in a driver domain also removing the directory: libxl
- * removes a dom0 backend's nodes itself after state 6, but leaves a
- * driver domain's to the driver domain (libxl_device.c,
- * libxl__device_destroy only removes be_path when the toolstack domain
- * is the backend). libxl reads the 6 and then removes the frontend, so
- * the directory goes when the frontend has (closing_sweep).
+ * State 6, and in a driver domain also removing the directory. libxl in
+ * dom0 waits for the 6, then for the driver domain to remove the
+ * directory (libxl_device.c: device_hotplug's "removal of backend path"
+ * wait, LIBXL_DESTROY_TIMEOUT, 10 s), and only then removes the
+ * frontend. Removed at once, libxl may find the directory gone before it
+ * reads the 6 ("wanted state 6 but it was removed") and log the device
+ * as not removed; kept until the frontend goes, every destroy waits the
+ * full 10 s. So the directory goes after a short grace: the first tick
+ * at least CLOSING_GRACE_MS after the 6.
  */
-static void close_device_dir(struct supervisor *s, const char *dir,
-			     unsigned int fe, unsigned int devid)
+static void close_device_dir(struct supervisor *s, const char *dir)
 {
 	struct closing *c;
 
@@ -54,14 +59,12 @@ static void close_device_dir(struct supervisor *s, const char *dir,
 		return;
 	}
 	snprintf(c->path, sizeof(c->path), "%s", dir);
-	snprintf(c->frontend, sizeof(c->frontend),
-		 "/local/domain/%u/device/virtio/%u", fe, devid);
-	c->deadline = now_ms() + CLOSING_MAX_MS;
+	c->remove_at = now_ms() + CLOSING_GRACE_MS;
 	c->next = s->closing;
 	s->closing = c;
 }
 
-/* Removes the closed directories whose frontend is gone (or all). */
+/* Removes the closed directories whose grace is over (or all). */
 static void closing_sweep(struct supervisor *s, bool all)
 {
 	struct closing **pp = &s->closing;
@@ -69,17 +72,11 @@ static void closing_sweep(struct supervisor *s, bool all)
 
 	while (*pp) {
 		struct closing *c = *pp;
-		unsigned int len;
-		void *v = NULL;
+		void *v;
 
-		if (!all && now < c->deadline) {
-			v = xs_read(s->xs, XBT_NULL, c->frontend, &len);
-			free(v);
-			/* Still there, or unreadable: not yet. */
-			if (v || errno != ENOENT) {
-				pp = &c->next;
-				continue;
-			}
+		if (!all && now < c->remove_at) {
+			pp = &c->next;
+			continue;
 		}
 		/* Only what we closed: not a device made anew at that path. */
 		v = xs_key_read(s->xs, c->path, "state");
@@ -348,7 +345,7 @@ static void device_evaluate_retry(struct supervisor *s, unsigned int fe,
 	case DEV_ACT_CLOSE_UNSERVED:
 	case DEV_ACT_FORGET:
 		if (act == DEV_ACT_CLOSE_UNSERVED)
-			close_device_dir(s, dir, fe, devid);
+			close_device_dir(s, dir);
 		if (failed) {
 			unlink_from(&s->failed, failed);
 			free(failed);
@@ -526,8 +523,7 @@ static void on_removed(struct sguest *g, struct sdev *dev)
 		 dev->close == SDEV_CLOSE_GONE ? "gone" : "closed");
 	if (dev->close == SDEV_CLOSE_STATE6) {
 		xs_key_rm(s->xs, dev->path, XS_KEY_IOSERVID);
-		close_device_dir(s, dev->path, dev->keys.frontend_id,
-				 dev->keys.devid);
+		close_device_dir(s, dev->path);
 	}
 	drop_device(g, dev);
 	free(dev);
@@ -548,6 +544,21 @@ static void sanitize(char *text)
 			*text = '?';
 }
 
+/*
+ * The worker names its guest in most lines, and wlog names it again:
+ * "guest G (domN): guest G (domN) rpmb0: ..." reads as "guest G (domN):
+ * rpmb0: ...". Only the worker's own leading label goes.
+ */
+static const char *without_label(const struct sguest *g, const char *text)
+{
+	size_t n = strlen(g->label);
+
+	if (strncmp(text, g->label, n) || (text[n] != ' ' && text[n] != ':'))
+		return text;
+	text += n;
+	return text + strspn(text, ": ");
+}
+
 void devices_on_message(struct sguest *g, const struct wmsg *m)
 {
 	struct sdev *dev = find_in(g->devices, m->devid);
@@ -557,7 +568,7 @@ void devices_on_message(struct sguest *g, const struct wmsg *m)
 		sanitize((char *)m->u.log.text);
 		if (m->u.log.level <= VR_LOG_DEBUG)
 			guest_log_at(&g->wlog, m->u.log.level, "%s",
-				     m->u.log.text);
+				     without_label(g, m->u.log.text));
 		return;
 	case WMSG_READY:
 		if (!g->ready && !g->stopping)

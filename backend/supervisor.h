@@ -73,8 +73,7 @@ struct sdev {
  */
 struct closing {
 	char path[128];			/* the backend directory */
-	char frontend[96];		/* /local/domain/<F>/device/virtio/<N> */
-	uint64_t deadline;		/* removed then in any case */
+	uint64_t remove_at;		/* libxl has read the 6 by then */
 	struct closing *next;
 };
 
@@ -121,7 +120,7 @@ struct supervisor {
 	struct sguest *zombies;		/* guest_free()d during this batch */
 	struct sdev *failed;		/* setups that failed; see dev-state.h */
 	struct closing *closing;	/* driver domain: closed directories
-					   whose frontend has yet to go */
+					   still to be removed */
 
 	int epoll_fd;
 	int signal_fd;

@@ -997,6 +997,28 @@ status_field() {
 	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" | tr -s ' \t' ' '
 }
 
+# daemon_memory: the daemon's memory as issue-style "sum of PSS over its
+# processes": the supervisor (comm xen-rpmb-backend) and every worker
+# (rpmb-dom<N>). PSS, not RSS, so the pages the workers share with each
+# other and with the supervisor (libraries, the forked image) count once.
+daemon_memory() {
+	local p c kib sup=0 wk=0 n=0
+	for p in /proc/[0-9]*; do
+		c=$(cat "$p/comm" 2>/dev/null) || continue
+		case $c in
+		xen-rpmb-backe*|rpmb-dom*) ;;
+		*) continue ;;
+		esac
+		kib=$(sed -n 's/^Pss:[[:space:]]*\([0-9]*\) kB/\1/p' "$p/smaps_rollup" 2>/dev/null)
+		[ -n "$kib" ] || continue
+		case $c in
+		rpmb-dom*) wk=$((wk + kib)); n=$((n + 1)) ;;
+		*) sup=$((sup + kib)) ;;
+		esac
+	done
+	echo "daemon PSS $((sup + wk)) KiB: supervisor $sup KiB, $n workers $wk KiB"
+}
+
 # A guest's worker as the kernel sees it: the workers' user, no
 # capabilities, no new privileges, seccomp filter mode, chrooted into the
 # guest's own directory; its Xen handles (opened by the same code,
@@ -1032,6 +1054,7 @@ scn_worker_privileges() {
 	else
 		fail "restrict-check was not built"
 	fi
+	note "worker-privileges: $(daemon_memory) (guests served: 2)"
 	DETAIL="worker $pa: uid $(status_field "$pa" Uid 2>/dev/null | cut -d' ' -f1), Seccomp $(status_field "$pa" Seccomp 2>/dev/null), root $(readlink "/proc/$pa/root" 2>/dev/null); ${g#restrict-check: }"
 	finish_program priv-a
 	finish_program priv-b
@@ -1206,11 +1229,11 @@ dd_guest_create() {
 }
 
 # dd_guest_destroy NAME: xl destroy, which must not wait for a timeout.
-# The daemon in a driver domain removes its backend directory right after
-# writing state 6; libxl in dom0 may then find the directory gone before
-# it reads the 6 ("wanted state 6 but it was removed", ERROR_INVAL) and
-# logs "unable to remove device", although nothing is left behind
-# (check_gone). Reported as a note, with libxl's own debug line.
+# libxl in dom0 waits for state 6, then for the driver domain to remove
+# the backend directory (10 s each at most); the daemon removes it about a
+# second after the 6. Had it gone before libxl read the 6, libxl would log
+# "unable to remove device" ("wanted state 6 but it was removed") although
+# nothing is left behind (check_gone): reported as a note.
 dd_guest_destroy() {
 	local name=$1 t0 secs
 	t0=$(now)
@@ -1221,6 +1244,9 @@ dd_guest_destroy() {
 	if grep -q 'wanted state 6 *timed out' "/tmp/$name.destroy.log" ||
 		[ "$(awk -v s="$secs" 'BEGIN { print (s < 10) }')" != 1 ]; then
 		fail "xl destroy $name took $secs s"
+		# libxl's own account of the wait, for whoever reads the failure.
+		grep -a 'devstate\|state 6\|timed out\|unable\|backend' "/tmp/$name.destroy.log" |
+			tail -n 12 | sed "s/^/E2E-NOTE: $name destroy: /"
 	fi
 	if grep -q 'unable to remove' "/tmp/$name.destroy.log"; then
 		note "$name: xl destroy ($secs s) logged: $(grep -m1 'but it was removed\|still waiting\|timed out' "/tmp/$name.destroy.log" | sed 's/.*: backend/backend/')"
