@@ -122,7 +122,7 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(if $(filter backend/% tests/%,$<),$(call pkg_cflags,$(XEN_PKGS) $(SANDBOX_PKGS))) \
 		$(if $(filter tests/% tools/rpmb-guest%,$<),-Itests/lib) \
-		$(if $(filter tests/%,$<),-Ibackend) \
+		$(if $(filter tests/%,$<),-Ibackend -Icommon) \
 		$(if $(filter tests/%,$<),$(call pkg_cflags,$(TEST_PKGS))) -c -o $@ $<
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRCS))

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../common/rpmb-auth.h"
+#include "rpmb-auth.h"
 #include "log.h"
 #include "rpmb-test-util.h"
 #include "rpmb.h"

@@ -128,7 +128,8 @@ struct soak {
 	struct guest *g;
 	uint32_t acked;			/* the counter after the last acked write */
 	int64_t expect[SOAK_BLOCKS];	/* counter each block was written with */
-	unsigned int resets, writes, reads, errors;
+	unsigned int resets;		/* requests a reset left unanswered */
+	unsigned int writes, reads, errors;
 	double worst_us;
 	char why[160];
 };
@@ -240,7 +241,7 @@ int cmd_soak(struct guest *g, unsigned int seconds)
 		soak_fail(&s, "%u requests failed but the device reset %u times",
 			  s.resets, device_resets(g) - resets_before);
 	report(g, "soak", !s.errors,
-	       "writes=%u reads=%u resets=%u lost=%u worst_ms=%.1f counter=%u%s%s",
+	       "writes=%u reads=%u resets=%u unanswered=%u worst_ms=%.1f counter=%u%s%s",
 	       s.writes, s.reads, device_resets(g) - resets_before, s.resets,
 	       s.worst_us / 1e3, s.acked, s.errors ? " " : "", s.why);
 	return s.errors ? 1 : 0;
