@@ -80,19 +80,4 @@ main() {
 	return $ok
 }
 
-# The OP-TEE boot: its builds, its guest, its QEMU run, its summary.
-main_optee() {
-	local t0=$SECONDS t_qemu rc=0
-	build_optee
-	build_virtio_rpmb_module
-	assemble_tee_domu_initrd
-	assemble_optee_dom0_initrd
-	log "OP-TEE boot prepared in $((SECONDS - t0)) s; booting TF-A, OP-TEE, U-Boot, Xen (limit $E2E_TIMEOUT s)"
-	t_qemu=$SECONDS
-	run_qemu_optee "$RUN_DIR/optee-console.log" "$RUN_DIR/optee-secure.log" || rc=$?
-	log "OP-TEE QEMU stage took $((SECONDS - t_qemu)) s (exit $rc)"
-	optee_evidence "$RUN_DIR/optee-secure.log" "$RUN_DIR/optee-console.log"
-	evaluate_console "$RUN_DIR/optee-console.log" "$rc"
-}
-
 main "$@"

@@ -61,12 +61,13 @@ assemble_tee_domu_initrd() {
 		"$root/usr/lib/aarch64-linux-gnu" "$root/lib/optee_armtz" "$root/data"
 	install -m 0755 "$OPTEE_CLIENT_DIR/usr/sbin/tee-supplicant" "$root/usr/sbin/"
 	install -m 0755 "$OPTEE_TEST_DIR/xtest" "$root/usr/bin/"
-	cp -a "$OPTEE_CLIENT_DIR"/usr/lib/libteec.so* "$root/usr/lib/aarch64-linux-gnu/"
+	# libteec, and libckteec that xtest links for its PKCS#11 cases.
+	cp -a "$OPTEE_CLIENT_DIR"/usr/lib/lib*.so* "$root/usr/lib/aarch64-linux-gnu/"
 	cp "$OPTEE_TEST_DIR"/ta/*.ta "$root/lib/optee_armtz/"
 	install -m 0644 "$VIRTIO_RPMB_KO" "$root/tee/"
 	install -m 0755 "$E2E_DIR/domu/tee.sh" "$root/tee/tee.sh"
 	copy_needed_libs "$DOM0_BASE" "$root" "$root/usr/sbin/tee-supplicant" \
-		"$root/usr/bin/xtest" "$root"/usr/lib/aarch64-linux-gnu/libteec.so.*.*
+		"$root/usr/bin/xtest" "$root"/usr/lib/aarch64-linux-gnu/lib*.so.*.*
 	check_needed_libs "$root" usr/sbin usr/bin || die "TEE guest root lacks libraries"
 	make_cpio "$root" "$RUN_DIR/tee-domu-initrd.gz"
 }
@@ -119,9 +120,24 @@ run_qemu_optee() {
 optee_evidence() {
 	local secure=$1 log=$2
 	{
-		grep -aE 'NS-virtualization enabled|Added guest|Removing guest|RPMB size|Using test key|Found working RPMB device|rpmb_probe_next error|Trying legacy RPMB|counter|MAC' "$secure" |
+		grep -aE 'NS-virtualization enabled|Added guest|Removing guest|RPMB size|Reliable Write|Using test key|Found working RPMB device|rpmb_probe_next error|Trying legacy RPMB|counter|MAC' "$secure" |
 			tr -d '\r' | sort | uniq -c |
 			awk '{ n = $1; $1 = ""; print "E2E-NOTE: secure-console (" n "x)" $0 }'
 	} >>"$log" || true
 	grep -a 'E2E-NOTE: secure-console' "$log" | head -n 30 >&2 || true
+}
+
+# The OP-TEE boot: its builds, its guest, its QEMU run, its summary.
+main_optee() {
+	local t0=$SECONDS t_qemu rc=0
+	build_optee
+	build_virtio_rpmb_module
+	assemble_tee_domu_initrd
+	assemble_optee_dom0_initrd
+	log "OP-TEE boot prepared in $((SECONDS - t0)) s; booting TF-A, OP-TEE, U-Boot, Xen (limit $E2E_TIMEOUT s)"
+	t_qemu=$SECONDS
+	run_qemu_optee "$RUN_DIR/optee-console.log" "$RUN_DIR/optee-secure.log" || rc=$?
+	log "OP-TEE QEMU stage took $((SECONDS - t_qemu)) s (exit $rc)"
+	optee_evidence "$RUN_DIR/optee-secure.log" "$RUN_DIR/optee-console.log"
+	evaluate_console "$RUN_DIR/optee-console.log" "$rc"
 }
