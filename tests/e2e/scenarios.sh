@@ -1454,9 +1454,77 @@ scn_optee_two_guests() {
 	report $a $b
 }
 
+# count_guest_lines NAME RE: how many lines of NAME's console match RE.
+count_guest_lines() {
+	grep -Eac "$2" "$(guest_log "$1")" 2>/dev/null
+}
+
+# wait_guest_count NAME RE N SECS: NAME's console has N lines matching RE.
+wait_guest_count() {
+	local i=0
+	while [ "$(count_guest_lines "$1" "$2")" -lt "$3" ]; do
+		[ $i -ge $(($4 * 2)) ] && return 1
+		sleep 0.5
+		i=$((i + 1))
+	done
+}
+
+# xtest_pass_ok LINE: an xtest line with sub-tests and none failed.
+xtest_pass_ok() {
+	case "$1" in *"storage_init_failed=0"*) ;; *) return 1 ;; esac
+	case "$1" in *" 0 subtests of which"*) return 1 ;; esac
+	echo "$1" | grep -q ' subtests of which 0 failed'
+}
+
+# A TEE guest's RPMB state survives a daemon restart under the running
+# guest (the same case passes again after it), and a store rolled back
+# under it (daemon stopped, an older copy of the store put in place,
+# daemon started) is refused by OP-TEE: its next authenticated write
+# carries a counter the rolled-back store is behind, which fails, so the
+# case fails and the store's counter does not move. The old copy is taken
+# while the guest sleeps between cases (the device is idle).
 scn_optee_rpmb_persists() {
+	local name=tee-persist store snap=/tmp/tee-persist.old l1 l2 l3 before after
 	begin optee-rpmb-persists
-	skip "not written yet"
+	need_daemon_or_skip || return
+	provision_store $name || { fail "provision"; report; return; }
+	store=$(store_of $name 0)
+	XTEST=6001,sleep60,6001,sleep60,6001 tee_guest_start $name rpmb-guest-optee.cfg ||
+		{ fail "start"; report $name; return; }
+	wait_guest_count $name 'E2E-GUEST: tee sleeping' 1 1200 || fail "first pass did not end"
+	if [ -z "$WHY" ]; then
+		cp -p "$store" "$snap"
+		before=$(store_info "$snap")
+		daemon_stop || fail "daemon did not stop"
+		need_daemon || fail "daemon did not start again"
+		note "$name: daemon restarted under the running guest; old copy: $before"
+		wait_guest_count $name 'E2E-GUEST: tee sleeping' 2 1200 || fail "second pass did not end"
+	fi
+	if [ -z "$WHY" ]; then
+		daemon_stop || fail "daemon did not stop"
+		cp -p "$snap" "$store"
+		chown 990:990 "$store"
+		need_daemon || fail "daemon did not start again"
+		note "$name: store rolled back to the old copy under the running guest"
+		wait_guest_line $name 'E2E-GUEST: tee done' 1200 >/dev/null || fail "third pass did not end"
+	fi
+	l1=$(grep -a 'E2E-GUEST: xtest 6001 ' "$(guest_log $name)" | tr -d '\r' | sed -n 1p)
+	l2=$(grep -a 'E2E-GUEST: xtest 6001 ' "$(guest_log $name)" | tr -d '\r' | sed -n 2p)
+	l3=$(grep -a 'E2E-GUEST: xtest 6001 ' "$(guest_log $name)" | tr -d '\r' | sed -n 3p)
+	guest_destroy $name
+	after=$(store_info "$store")
+	xtest_pass_ok "$l1" || fail "first pass: ${l1:-none}"
+	xtest_pass_ok "$l2" || fail "after the daemon restart: ${l2:-none}"
+	if [ -n "$l3" ] && xtest_pass_ok "$l3"; then
+		fail "rollback not detected: ${l3#E2E-GUEST: }"
+	fi
+	[ -n "$l3" ] || fail "no third pass"
+	note "$name: after rollback: ${l3#E2E-GUEST: }; store $after (old copy $before)"
+	[ "${after#*counter=}" = "${before#*counter=}" ] ||
+		fail "the rolled-back store accepted writes: $after, old copy $before"
+	check_daemon_alive
+	DETAIL="pass before and after a daemon restart; after the rollback: ${l3#E2E-GUEST: xtest 6001 }, store $after = old copy"
+	report $name
 }
 
 OPTEE_SCENARIOS="optee-rpmb-storage optee-two-guests optee-rpmb-persists"

@@ -27,7 +27,16 @@ mkdir -p /data/tee
 tee-supplicant -d || say "tee tee-supplicant failed to start"
 sleep 1
 
+# "sleepN" between case ids gives dom0 N seconds with the device idle
+# (optee-rpmb-persists restarts the daemon and rolls the store back then).
 for id in $(echo "$1" | tr ',' ' '); do
+	case "$id" in
+	sleep*)
+		say "tee sleeping ${id#sleep} s"
+		sleep "${id#sleep}"
+		continue
+		;;
+	esac
 	xtest "$id" >"/tmp/xtest-$id.log" 2>&1
 	rc=$?
 	# "N subtests of which M failed" is xtest's own verdict.
