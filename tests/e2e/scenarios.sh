@@ -1438,9 +1438,9 @@ scn_optee_two_guests() {
 	begin optee-two-guests
 	need_daemon_or_skip || return
 	provision_store $a && provision_store $b || { fail "provision"; report; return; }
-	XTEST=${OPTEE_XTEST_TWO:-6001,6002,6004,6005,6009} tee_guest_start $a rpmb-guest-optee.cfg ||
+	XTEST=${OPTEE_XTEST_TWO:-6001,6002,6009} tee_guest_start $a rpmb-guest-optee.cfg ||
 		fail "start $a"
-	XTEST=${OPTEE_XTEST_TWO:-6001,6002,6004,6005,6009} tee_guest_start $b rpmb-guest-foreign.cfg ||
+	XTEST=${OPTEE_XTEST_TWO:-6001,6002,6009} tee_guest_start $b rpmb-guest-foreign.cfg ||
 		fail "start $b"
 	if [ -z "$WHY" ]; then
 		tee_judge $a 2400
