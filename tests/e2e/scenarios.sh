@@ -1409,6 +1409,7 @@ tee_store_note() {
 	local info
 	info=$(store_info "$(store_of "$1" 0)")
 	note "$1: store $(store_of "$1" 0): $info"
+	backend_log_since | grep -a 'serving at' | sed 's/^/E2E-NOTE: daemon: /'
 	case "$info" in
 	*"counter=0" | error*) fail "$1: OP-TEE wrote nothing to its store ($info)" ;;
 	esac
