@@ -1494,17 +1494,23 @@ scn_optee_rpmb_persists() {
 		{ fail "start"; report $name; return; }
 	wait_guest_count $name 'E2E-GUEST: tee sleeping' 1 1200 || fail "first pass did not end"
 	if [ -z "$WHY" ]; then
-		cp -p "$store" "$snap"
-		before=$(store_info "$snap")
+		# The store is SQLite in WAL mode: while the daemon has it open
+		# its latest state is in the -wal file. The copy is taken with
+		# the daemon stopped (closed and checkpointed), every file of it.
 		daemon_stop || fail "daemon did not stop"
+		rm -rf "$snap"
+		mkdir -p "$snap"
+		cp -p "$store"* "$snap/"
+		before=$(store_info "$store")
 		need_daemon || fail "daemon did not start again"
 		note "$name: daemon restarted under the running guest; old copy: $before"
 		wait_guest_count $name 'E2E-GUEST: tee sleeping' 2 1200 || fail "second pass did not end"
 	fi
 	if [ -z "$WHY" ]; then
 		daemon_stop || fail "daemon did not stop"
-		cp -p "$snap" "$store"
-		chown 990:990 "$store"
+		rm -f "$store"-wal "$store"-shm
+		cp -p "$snap"/* "$STORES/$name/"
+		chown 990:990 "$STORES/$name"/*
 		need_daemon || fail "daemon did not start again"
 		note "$name: store rolled back to the old copy under the running guest"
 		wait_guest_line $name 'E2E-GUEST: tee done' 1200 >/dev/null || fail "third pass did not end"
