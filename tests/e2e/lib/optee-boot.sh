@@ -120,7 +120,7 @@ run_qemu_optee() {
 optee_evidence() {
 	local secure=$1 log=$2
 	{
-		grep -aE 'NS-virtualization enabled|Added guest|Removing guest|RPMB size|Reliable Write|Using test key|Found working RPMB device|rpmb_probe_next error|Trying legacy RPMB|counter|MAC' "$secure" |
+		grep -aE 'NS-virtualization enabled|Added guest|Removing guest|RPMB size|Reliable Write|Using test key|Found working RPMB device|rpmb_probe_next error|Trying legacy RPMB|[Cc]ounter|MAC|ldelf failed|init session failed' "$secure" |
 			tr -d '\r' | sort | uniq -c |
 			awk '{ n = $1; $1 = ""; print "E2E-NOTE: secure-console (" n "x)" $0 }'
 	} >>"$log" || true
