@@ -16,6 +16,8 @@
 #   E2E_OUT              logs and images of this run (<repo>/build-e2e)
 #   E2E_TIMEOUT          wall-clock limit of the QEMU stage in s (2700)
 #   E2E_ONLY             scenario names to run (space separated; default all)
+#   E2E_OPTEE=1          also the OP-TEE boot (TF-A, OP-TEE, U-Boot, Xen with
+#                        FF-A) and its optee-* scenarios (lib/optee-boot.sh)
 #   E2E_ALLOW_SKIP=1     do not fail on skipped scenarios (daemon or guest
 #                        program not built yet)
 #   E2E_PENDING          scenarios waiting for a change outside tests/e2e:
@@ -44,9 +46,11 @@ BACKEND_ARGS=${XEN_RPMB_BACKEND_ARGS:---foreground --stderr --log-level debug --
 . "$E2E_DIR/lib/rootfs.sh"
 . "$E2E_DIR/lib/assemble.sh"
 . "$E2E_DIR/lib/qemu.sh"
+. "$E2E_DIR/lib/optee.sh"
+. "$E2E_DIR/lib/optee-boot.sh"
 
 main() {
-	local t_start=$SECONDS t_qemu rc=0
+	local t_start=$SECONDS t_qemu rc=0 ok=0
 	mkdir -p "$CACHE" "$RUN_DIR"
 	trap kill_qemu EXIT
 	trap 'exit 130' INT TERM
@@ -61,12 +65,19 @@ main() {
 	assemble_domu_initrd
 	assemble_dd_initrd
 	assemble_dom0_initrd
-	log "prepared in $((SECONDS - t_start)) s; booting Xen under QEMU (limit $E2E_TIMEOUT s)"
+	log "prepared in $((SECONDS - t_start)) s"
 
-	t_qemu=$SECONDS
-	run_qemu "$RUN_DIR/console.log" || rc=$?
-	log "QEMU stage took $((SECONDS - t_qemu)) s (exit $rc); total $((SECONDS - t_start)) s"
-	evaluate_console "$RUN_DIR/console.log" "$rc"
+	if direct_wanted; then
+		log "booting Xen under QEMU (limit $E2E_TIMEOUT s)"
+		t_qemu=$SECONDS
+		run_qemu "$RUN_DIR/console.log" || rc=$?
+		log "QEMU stage took $((SECONDS - t_qemu)) s (exit $rc); total $((SECONDS - t_start)) s"
+		evaluate_console "$RUN_DIR/console.log" "$rc" || ok=1
+	fi
+	if [ "${E2E_OPTEE:-0}" = 1 ] && optee_wanted; then
+		main_optee || ok=1
+	fi
+	return $ok
 }
 
 main "$@"

@@ -1359,6 +1359,214 @@ scn_backend_alive() {
 	report
 }
 
+# ---------------------------------------------------------------------
+# OP-TEE (the OP-TEE boot only: TF-A with the SPM dispatcher, OP-TEE as
+# S-EL1 SPMC with one partition per domain, Xen's FF-A mediator). The
+# guests run OP-TEE's own test suite (domu/tee.sh); OP-TEE sends its RPMB
+# frames through the guest kernel's RPMB subsystem to our virtio-rpmb
+# driver, hence to the daemon and the guest's store.
+
+TEE_RAMDISK=/e2e/tee/initrd.gz
+# OP-TEE's public test key (CFG_RPMB_TESTKEY): the key OP-TEE uses for
+# every device when built for tests.
+OPTEE_TEST_KEY=D3EB3EC36E334C9F988CE2C0B85954610D2BCF8664844DF2AB56E6C61BB701E4
+# xtest's secure storage cases; with CFG_RPMB_FS each runs on the RPMB
+# storage id (and on REE FS, whose hash tree lives in RPMB too).
+OPTEE_XTEST=6001,6002,6003,6004,6005,6006,6009,6010,6016,6018,6020
+
+# provision_store NAME: a fresh store for device 0 of guest NAME holding
+# OP-TEE's key, as a factory provisions an eMMC: OP-TEE's in-kernel RPMB
+# path never programs a key. The workers' user owns it (uid 990).
+provision_store() {
+	local dir=$STORES/$1
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	echo "$OPTEE_TEST_KEY" >/tmp/optee.key
+	chmod 600 /tmp/optee.key
+	rpmb-image create --capacity 512K "$dir/0.rpmb" >/dev/null &&
+		rpmb-image program-key --key-file /tmp/optee.key "$dir/0.rpmb" >/dev/null ||
+		{ echo "cannot provision $dir/0.rpmb"; return 1; }
+	chown -R 990:990 "$dir"
+	chmod 700 "$dir"
+}
+
+# tee_guest_start NAME EXAMPLE [KEY=VALUE...]: a TEE guest running the
+# xtest cases of $OPTEE_XTEST (override with XTEST=) on its device.
+tee_guest_start() {
+	local name=$1 example=$2
+	shift 2
+	guest_start "$name" "$example" \
+		"e2e.probe=1 e2e.tee=1 e2e.xtest=${XTEST:-$OPTEE_XTEST}" \
+		"ramdisk=\"$TEE_RAMDISK\"" "memory=192" 'tee="ffa"' "$@"
+}
+
+# tee_judge NAME SECS: waits for NAME's tee.sh to end, then checks the
+# driver registered, OP-TEE's Linux driver routes RPMB through the kernel
+# and every xtest case ran sub-tests without failures. Adds to DETAIL.
+tee_judge() {
+	local name=$1 log total=0 failed=0 ids=0 line n m
+	log=$(guest_log "$name")
+	wait_guest_line "$name" 'E2E-GUEST: tee done' "$2" >/dev/null ||
+		{ fail "$name: tee.sh did not finish in $2 s"; return; }
+	line=$(grep -a 'E2E-GUEST: tee dmesg .*virtio_rpmb.*128 KiB' "$log" | tr -d '\r' | head -n1)
+	[ -n "$line" ] || fail "$name: no virtio_rpmb registration line"
+	note "$name: ${line#E2E-GUEST: tee dmesg }"
+	grep -aq 'E2E-GUEST: tee rpmb_routing_model=kernel' "$log" ||
+		fail "$name: $(grep -a 'rpmb_routing_model' "$log" | tr -d '\r')"
+	while read -r line; do
+		ids=$((ids + 1))
+		n=$(echo "$line" | sed -n 's/.* \([0-9]*\) subtests of which \([0-9]*\) failed.*/\1/p')
+		m=$(echo "$line" | sed -n 's/.* \([0-9]*\) subtests of which \([0-9]*\) failed.*/\2/p')
+		case "$line" in
+		*storage_init_failed=0*) ;;
+		*) fail "$name: ${line#E2E-GUEST: }" ;;
+		esac
+		if [ -z "$n" ] || [ "$n" -eq 0 ] || [ "$m" -ne 0 ]; then
+			fail "$name: ${line#E2E-GUEST: }"
+			continue
+		fi
+		total=$((total + n))
+		failed=$((failed + m))
+	done <<EOT
+$(grep -a 'E2E-GUEST: xtest [0-9]* rc=' "$log" | tr -d '\r')
+EOT
+	[ $ids -gt 0 ] || fail "$name: no xtest result"
+	DETAIL="${DETAIL:+$DETAIL; }$name: $ids xtest cases, $total sub-tests, $failed failed"
+}
+
+# tee_store_note NAME: the store's counter after the guest: OP-TEE's
+# authenticated writes landed in our store, through our daemon.
+tee_store_note() {
+	local info
+	info=$(store_info "$(store_of "$1" 0)")
+	note "$1: store $(store_of "$1" 0): $info"
+	backend_log_since | grep -a 'serving at' | sed 's/^/E2E-NOTE: daemon: /'
+	case "$info" in
+	*"counter=0" | error*) fail "$1: OP-TEE wrote nothing to its store ($info)" ;;
+	esac
+	DETAIL="${DETAIL:+$DETAIL; }$1 store $info"
+}
+
+# OP-TEE's secure storage regression cases on a grant-mode device.
+scn_optee_rpmb_storage() {
+	local name=tee-storage
+	begin optee-rpmb-storage
+	need_daemon_or_skip || return
+	provision_store $name || { fail "provision"; report; return; }
+	tee_guest_start $name rpmb-guest-optee.cfg || { fail "start"; report $name; return; }
+	tee_judge $name 2400
+	guest_destroy $name
+	tee_store_note $name
+	check_daemon_alive
+	report $name
+}
+
+# Two TEE guests at once, one per mode, each its own OP-TEE partition and
+# store: each runs the storage cases on its own RPMB; what one creates
+# the other never sees (the cases create, list and delete objects by
+# the same ids in both at the same time).
+scn_optee_two_guests() {
+	local a=tee-grant b=tee-foreign
+	begin optee-two-guests
+	need_daemon_or_skip || return
+	provision_store $a && provision_store $b || { fail "provision"; report; return; }
+	XTEST=${OPTEE_XTEST_TWO:-6001,6002,6009} tee_guest_start $a rpmb-guest-optee.cfg ||
+		fail "start $a"
+	XTEST=${OPTEE_XTEST_TWO:-6001,6002,6009} tee_guest_start $b rpmb-guest-foreign.cfg ||
+		fail "start $b"
+	if [ -z "$WHY" ]; then
+		tee_judge $a 2400
+		tee_judge $b 2400
+	fi
+	guest_destroy $a
+	guest_destroy $b
+	tee_store_note $a
+	tee_store_note $b
+	check_daemon_alive
+	report $a $b
+}
+
+# count_guest_lines NAME RE: how many lines of NAME's console match RE.
+count_guest_lines() {
+	grep -Eac "$2" "$(guest_log "$1")" 2>/dev/null
+}
+
+# wait_guest_count NAME RE N SECS: NAME's console has N lines matching RE.
+wait_guest_count() {
+	local i=0
+	while [ "$(count_guest_lines "$1" "$2")" -lt "$3" ]; do
+		[ $i -ge $(($4 * 2)) ] && return 1
+		sleep 0.5
+		i=$((i + 1))
+	done
+}
+
+# xtest_pass_ok LINE: an xtest line with sub-tests and none failed.
+xtest_pass_ok() {
+	case "$1" in *"storage_init_failed=0"*) ;; *) return 1 ;; esac
+	case "$1" in *" 0 subtests of which"*) return 1 ;; esac
+	echo "$1" | grep -q ' subtests of which 0 failed'
+}
+
+# A TEE guest's RPMB state survives a daemon restart under the running
+# guest (the same case passes again after it), and a store rolled back
+# under it (daemon stopped, an older copy of the store put in place,
+# daemon started) is refused by OP-TEE: its next authenticated write
+# carries a counter the rolled-back store is behind, which fails, so the
+# case fails and the store's counter does not move. The old copy is taken
+# while the guest sleeps between cases (the device is idle).
+scn_optee_rpmb_persists() {
+	local name=tee-persist store snap=/tmp/tee-persist.old l1 l2 l3 before after
+	begin optee-rpmb-persists
+	need_daemon_or_skip || return
+	provision_store $name || { fail "provision"; report; return; }
+	store=$(store_of $name 0)
+	XTEST=6001,sleep60,6001,sleep60,6001 tee_guest_start $name rpmb-guest-optee.cfg ||
+		{ fail "start"; report $name; return; }
+	wait_guest_count $name 'E2E-GUEST: tee sleeping' 1 1200 || fail "first pass did not end"
+	if [ -z "$WHY" ]; then
+		# The store is SQLite in WAL mode: while the daemon has it open
+		# its latest state is in the -wal file. The copy is taken with
+		# the daemon stopped (closed and checkpointed), every file of it.
+		daemon_stop || fail "daemon did not stop"
+		rm -rf "$snap"
+		mkdir -p "$snap"
+		cp -p "$store"* "$snap/"
+		before=$(store_info "$store")
+		need_daemon || fail "daemon did not start again"
+		note "$name: daemon restarted under the running guest; old copy: $before"
+		wait_guest_count $name 'E2E-GUEST: tee sleeping' 2 1200 || fail "second pass did not end"
+	fi
+	if [ -z "$WHY" ]; then
+		daemon_stop || fail "daemon did not stop"
+		rm -f "$store"-wal "$store"-shm
+		cp -p "$snap"/* "$STORES/$name/"
+		chown 990:990 "$STORES/$name"/*
+		need_daemon || fail "daemon did not start again"
+		note "$name: store rolled back to the old copy under the running guest"
+		wait_guest_line $name 'E2E-GUEST: tee done' 1200 >/dev/null || fail "third pass did not end"
+	fi
+	l1=$(grep -a 'E2E-GUEST: xtest 6001 ' "$(guest_log $name)" | tr -d '\r' | sed -n 1p)
+	l2=$(grep -a 'E2E-GUEST: xtest 6001 ' "$(guest_log $name)" | tr -d '\r' | sed -n 2p)
+	l3=$(grep -a 'E2E-GUEST: xtest 6001 ' "$(guest_log $name)" | tr -d '\r' | sed -n 3p)
+	guest_destroy $name
+	after=$(store_info "$store")
+	xtest_pass_ok "$l1" || fail "first pass: ${l1:-none}"
+	xtest_pass_ok "$l2" || fail "after the daemon restart: ${l2:-none}"
+	if [ -n "$l3" ] && xtest_pass_ok "$l3"; then
+		fail "rollback not detected: ${l3#E2E-GUEST: }"
+	fi
+	[ -n "$l3" ] || fail "no third pass"
+	note "$name: after rollback: ${l3#E2E-GUEST: }; store $after (old copy $before)"
+	[ "${after#*counter=}" = "${before#*counter=}" ] ||
+		fail "the rolled-back store accepted writes: $after, old copy $before"
+	check_daemon_alive
+	DETAIL="pass before and after a daemon restart; after the rollback: ${l3#E2E-GUEST: xtest 6001 }, store $after = old copy"
+	report $name
+}
+
+OPTEE_SCENARIOS="optee-rpmb-storage optee-two-guests optee-rpmb-persists"
+
 SCENARIOS="toolstack toolstack-grant toolstack-foreign toolstack-two-guests
 	backend-probe-grant backend-probe-foreign backend-two-guests
 	guest-program-grant guest-program-foreign
@@ -1369,6 +1577,10 @@ SCENARIOS="toolstack toolstack-grant toolstack-foreign toolstack-two-guests
 	two-devices smp-guest real-clients-grant real-clients-foreign
 	worker-privileges worker-killed backend-killed isolation
 	driver-domain backend-alive"
+
+# The OP-TEE boot runs only its own scenarios, the direct boot only the
+# others (tests/e2e/lib/optee-boot.sh).
+[ -f /e2e/optee-boot ] && SCENARIOS=$OPTEE_SCENARIOS
 
 for s in $SCENARIOS; do
 	wanted "$s" || continue
