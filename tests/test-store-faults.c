@@ -254,6 +254,54 @@ static void failing_write_not_replayed_after_reopen(void **state)
 	rt_rmdir(f.dir);
 }
 
+/*
+ * The file under an open store is rewritten in place (same inode) with
+ * another, larger store while the store is open -- an operator restoring
+ * the wrong backup, a neighbour's image copied over ours. A failed write
+ * makes the store reopen by path; it must then refuse what it finds
+ * instead of serving a store of another geometry (the old code loaded the
+ * new file's blocks into a buffer sized for the old capacity).
+ */
+static void rewritten_store_not_adopted_after_failed_write(void **state)
+{
+	char *dir = rt_tempdir();
+	char path[512], other[512], buf[65536];
+	uint8_t data[RPMB_BLOCK_SIZE];
+	struct rpmb_store *st, *big;
+	ssize_t n;
+	int in, out;
+
+	snprintf(path, sizeof(path), "%s/ours.rpmb", dir);
+	snprintf(other, sizeof(other), "%s/other.rpmb", dir);
+	rpmb_store_close(rt_store(dir, "ours.rpmb", 1, 4, 4));
+	/* The other store: 4 units, a block far past our 512. */
+	big = rt_store(dir, "other.rpmb", 4, 4, 4);
+	assert_int_equal(rpmb_store_program_key(big, rc_test_key), 0);
+	rc_pattern(data, 2000, 9);
+	assert_int_equal(rpmb_store_write(big, 2000, 1, data, 1), 0);
+	rpmb_store_close(big);
+
+	st = open_faulty(path);
+	in = open(other, O_RDONLY);
+	out = open(path, O_WRONLY | O_TRUNC);
+	assert_true(in >= 0 && out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	close(in);
+	close(out);
+
+	rc_pattern(data, 0, 1);
+	faulty_vfs_arm(FAULTY_SYNC, 1);
+	assert_int_equal(rpmb_store_write(st, 0, 1, data, 1), -EIO);
+	faulty_vfs_disarm();
+	assert_non_null(strstr(rpmb_store_last_error(st), "another store"));
+	/* Closed, not serving the other store's blocks or geometry. */
+	assert_int_equal(rpmb_store_read(st, 0, 1, data), -EIO);
+	assert_int_equal(rpmb_store_write(st, 0, 1, data, 1), -EIO);
+	rpmb_store_close(st);
+	rt_rmdir(dir);
+}
+
 static void failing_key_programming(void **state)
 {
 	unsigned int injected = inject_each(NULL, program_only,
@@ -350,6 +398,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(failing_data_writes),
 		cmocka_unit_test(failing_write_not_replayed_after_reopen),
+		cmocka_unit_test(rewritten_store_not_adopted_after_failed_write),
 		cmocka_unit_test(failing_key_programming),
 		cmocka_unit_test(store_errors),
 		cmocka_unit_test(persistent_failures),
