@@ -7,6 +7,9 @@
  * one is atomic: after a crash the store holds either the old or the new
  * state. The counter passed to rpmb_store_write() is stored together with
  * the data in the same transaction.
+ *
+ * A store is not shared between threads: one caller at a time (the
+ * service pool hands a device, and so its store, to one thread at once).
  */
 #ifndef RPMB_STORE_H
 #define RPMB_STORE_H
