@@ -104,15 +104,7 @@ run_qemu_optee() {
 		-device guest-loader,addr=0x70000000,kernel="$DOM0_KERNEL",bootargs="$dom0_args" \
 		</dev/null &
 	QEMU_PID=$!
-	tail -F -n +1 --pid="$QEMU_PID" "$log" 2>/dev/null |
-		tr -d '\r' | grep --line-buffered -E 'E2E-(RESULT|NOTE|DOM0|DONE)|Panic|panic' |
-		sed -u 's/^/    /' >&2 &
-	local tail_pid=$!
-	local rc=0
-	wait "$QEMU_PID" || rc=$?
-	QEMU_PID=
-	wait "$tail_pid" 2>/dev/null || true
-	return $rc
+	wait_qemu "$log"
 }
 
 # OP-TEE's own RPMB lines from the secure console, as E2E-NOTE lines in

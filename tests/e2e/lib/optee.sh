@@ -26,16 +26,6 @@ OPTEE_PYTHON=/usr/bin/python3
 OPTEE_GUEST_COUNT=3
 OPTEE_HOST_PKGS=(python3-pyelftools python3-cryptography u-boot-qemu)
 
-# Verified path of a pinned tarball (sha256 from SHA256SUMS).
-pinned_tarball() {
-	local name=$1 dir
-	dir=$(third_party_dir)
-	[ -f "$dir/$name" ] || die "$dir has no $name"
-	(cd "$dir" && grep " $name\$" SHA256SUMS | sha256sum -c --quiet -) >&2 ||
-		die "$dir/$name does not match $dir/SHA256SUMS"
-	echo "$dir/$name"
-}
-
 install_optee_host_deps() {
 	local pkg missing=()
 	for pkg in "${OPTEE_HOST_PKGS[@]}"; do

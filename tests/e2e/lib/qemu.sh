@@ -81,12 +81,18 @@ run_qemu() {
 		-device loader,file="$RUN_DIR/dom0-initrd.gz",addr="$DOM0_INITRD_ADDR",force-raw=on \
 		</dev/null &
 	QEMU_PID=$!
-	# Progress on the terminal: the marker lines as they arrive.
+	wait_qemu "$log"
+}
+
+# wait_qemu LOG: waits for the QEMU started as $QEMU_PID and returns its
+# exit status; meanwhile LOG's marker lines go to the terminal as they
+# arrive, so a long boot shows its progress.
+wait_qemu() {
+	local log=$1 tail_pid rc=0
 	tail -F -n +1 --pid="$QEMU_PID" "$log" 2>/dev/null |
 		tr -d '\r' | grep --line-buffered -E 'E2E-(RESULT|NOTE|DOM0|DONE)|Panic|panic' |
 		sed -u 's/^/    /' >&2 &
-	local tail_pid=$!
-	local rc=0
+	tail_pid=$!
 	wait "$QEMU_PID" || rc=$?
 	QEMU_PID=
 	wait "$tail_pid" 2>/dev/null || true

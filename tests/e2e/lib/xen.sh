@@ -22,15 +22,16 @@ third_party_dir() {
 	die "no third-party sources (set XEN_RPMB_THIRD_PARTY to the directory holding $XEN_TARBALL_NAME and SHA256SUMS)"
 }
 
-# Path of the verified Xen tarball: its sha256 must match SHA256SUMS, so a
-# truncated or swapped archive never reaches the build.
-xen_tarball() {
-	local dir
+# pinned_tarball NAME: path of the verified third-party tarball NAME: its
+# sha256 must match SHA256SUMS, so a truncated or swapped archive never
+# reaches a build.
+pinned_tarball() {
+	local name=$1 dir
 	dir=$(third_party_dir)
-	[ -f "$dir/$XEN_TARBALL_NAME" ] || die "$dir has no $XEN_TARBALL_NAME"
-	(cd "$dir" && grep " $XEN_TARBALL_NAME\$" SHA256SUMS | sha256sum -c --quiet -) >&2 ||
-		die "$dir/$XEN_TARBALL_NAME does not match $dir/SHA256SUMS"
-	echo "$dir/$XEN_TARBALL_NAME"
+	[ -f "$dir/$name" ] || die "$dir has no $name"
+	(cd "$dir" && grep " $name\$" SHA256SUMS | sha256sum -c --quiet -) >&2 ||
+		die "$dir/$name does not match $dir/SHA256SUMS"
+	echo "$dir/$name"
 }
 
 # Every line of the fragment must be in the resulting .config: a symbol
@@ -85,7 +86,7 @@ flask_recipe() {
 # Sets XEN_IMAGE and XSM_POLICY.
 build_xen() {
 	local tarball key dir t0
-	tarball=$(xen_tarball)
+	tarball=$(pinned_tarball "$XEN_TARBALL_NAME")
 	key=$(cache_key "$tarball" "$XEN_FRAGMENT" "$(declare -f xen_recipe check_xen_config)")
 	dir=$CACHE/xen/$key
 	if [ ! -e "$dir/.complete" ]; then
