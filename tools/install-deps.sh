@@ -10,7 +10,8 @@ TEST_PKGS=(libcmocka-dev clang libclang-rt-14-dev llvm python3 openssl xxd
 	   systemd)
 E2E_PKGS=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 	  flex bison bc cpio xz-utils device-tree-compiler busybox-static
-	  dpkg-dev kmod libelf-dev libssl-dev rsync checkpolicy m4)
+	  dpkg-dev kmod libelf-dev libssl-dev rsync checkpolicy m4
+	  python3-pyelftools python3-cryptography u-boot-qemu)
 
 export DEBIAN_FRONTEND=noninteractive
 if [ "$(id -u)" -ne 0 ]; then

@@ -16,8 +16,9 @@
 #   E2E_OUT              logs and images of this run (<repo>/build-e2e)
 #   E2E_TIMEOUT          wall-clock limit of the QEMU stage in s (2700)
 #   E2E_ONLY             scenario names to run (space separated; default all)
-#   E2E_OPTEE=1          also the OP-TEE boot (TF-A, OP-TEE, U-Boot, Xen with
-#                        FF-A) and its optee-* scenarios (lib/optee-boot.sh)
+#   E2E_OPTEE=0          skip the OP-TEE boot (TF-A, OP-TEE, U-Boot, Xen with
+#                        FF-A) and its optee-* scenarios (lib/optee-boot.sh),
+#                        which run after the direct boot by default
 #   E2E_ALLOW_SKIP=1     do not fail on skipped scenarios (daemon or guest
 #                        program not built yet)
 #   E2E_PENDING          scenarios waiting for a change outside tests/e2e:
@@ -74,7 +75,7 @@ main() {
 		log "QEMU stage took $((SECONDS - t_qemu)) s (exit $rc); total $((SECONDS - t_start)) s"
 		evaluate_console "$RUN_DIR/console.log" "$rc" || ok=1
 	fi
-	if [ "${E2E_OPTEE:-0}" = 1 ] && optee_wanted; then
+	if [ "${E2E_OPTEE:-1}" = 1 ] && optee_wanted; then
 		main_optee || ok=1
 	fi
 	return $ok

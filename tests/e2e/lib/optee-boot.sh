@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034 # (sourced by run.sh; variables are shared)
-# The OP-TEE boot (E2E_OPTEE=1), a second QEMU run next to the direct
+# The OP-TEE boot (unless E2E_OPTEE=0), a second QEMU run after the direct
 # one: TF-A (BL1/BL2/BL31 with the SPM dispatcher) -> OP-TEE as S-EL1
 # SPMC -> Debian's U-Boot -> Xen with its FF-A mediator -> the same dom0
 # initramfs as the direct boot plus the TEE guest's initramfs, running

@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034 # (sourced by run.sh; variables are shared)
-# The secure world and OP-TEE userland for the OP-TEE boot (E2E_OPTEE=1),
+# The secure world and OP-TEE userland for the OP-TEE boot (E2E_OPTEE),
 # cross-built from the pinned third-party sources, each cached under
 # $CACHE/<piece>/<key> like Xen:
 #   OP-TEE OS 4.10.0  as S-EL1 SPMC (Xen's FF-A mediator needs an SPMC;
