@@ -71,7 +71,7 @@ main() {
 	if direct_wanted; then
 		log "booting Xen under QEMU (limit $E2E_TIMEOUT s)"
 		t_qemu=$SECONDS
-		run_qemu "$RUN_DIR/console.log" || rc=$?
+		run_boot run_qemu "$RUN_DIR/console.log" || rc=$?
 		log "QEMU stage took $((SECONDS - t_qemu)) s (exit $rc); total $((SECONDS - t_start)) s"
 		evaluate_console "$RUN_DIR/console.log" "$rc" || ok=1
 	fi
