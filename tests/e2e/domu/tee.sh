@@ -21,19 +21,31 @@ done
 # (our driver); "user" would mean tee-supplicant's eMMC path.
 say "tee rpmb_routing_model=$(cat /sys/class/tee/tee0/rpmb_routing_model 2>/dev/null || echo none)"
 
-# tee-supplicant still loads the TAs from /lib/optee_armtz and keeps the
-# REE FS files (in tmpfs here); only RPMB frames bypass it.
+# tee-supplicant still loads the TAs from /lib/optee_armtz; OP-TEE is
+# built RPMB-only, so all secure storage is on our device and a rebooted
+# guest loses nothing with its tmpfs.
 mkdir -p /data/tee
 tee-supplicant -d || say "tee tee-supplicant failed to start"
 sleep 1
 
-# "sleepN" between case ids gives dom0 N seconds with the device idle
-# (optee-rpmb-persists restarts the daemon and rolls the store back then).
+# Steps, comma separated: xtest case ids; "sleepN" gives dom0 N seconds
+# with the device idle (optee-rpmb-persists restarts the daemon and rolls
+# the store back then); "put:ID:DATA" and "get:ID" store and fetch one
+# object on RPMB through tee-object.
 for id in $(echo "$1" | tr ',' ' '); do
 	case "$id" in
 	sleep*)
 		say "tee sleeping ${id#sleep} s"
 		sleep "${id#sleep}"
+		continue
+		;;
+	put:*:*)
+		step=${id#put:}
+		say "tee-object $(tee-object put "${step%%:*}" "${step#*:}" 2>&1)"
+		continue
+		;;
+	get:*)
+		say "tee-object $(tee-object get "${id#get:}" 2>&1)"
 		continue
 		;;
 	esac

@@ -50,6 +50,15 @@ build_virtio_rpmb_module() {
 	VIRTIO_RPMB_KO=$out/virtio_rpmb.ko
 }
 
+# tee-object (tests/e2e/guest/tee-object.c), against the cached libteec.
+build_tee_object() {
+	TEE_OBJECT=$RUN_DIR/tee-object
+	"${CROSS}gcc" -std=gnu11 -Wall -Wextra -Werror -O2 \
+		-I"$OPTEE_CLIENT_DIR/usr/include" -L"$OPTEE_CLIENT_DIR/usr/lib" \
+		-o "$TEE_OBJECT" "$REPO/tests/e2e/guest/tee-object.c" -lteec ||
+		die "tee-object build failed"
+}
+
 # The TEE guest's initramfs: the test domU's plus tee-supplicant,
 # libteec, xtest, its TAs, glibc (from dom0's Debian 13 root: the OP-TEE
 # programs are dynamic) and our driver.
@@ -60,14 +69,15 @@ assemble_tee_domu_initrd() {
 	mkdir -p "$root/tee" "$root/usr/sbin" "$root/usr/bin" \
 		"$root/usr/lib/aarch64-linux-gnu" "$root/lib/optee_armtz" "$root/data"
 	install -m 0755 "$OPTEE_CLIENT_DIR/usr/sbin/tee-supplicant" "$root/usr/sbin/"
-	install -m 0755 "$OPTEE_TEST_DIR/xtest" "$root/usr/bin/"
+	install -m 0755 "$OPTEE_TEST_DIR/xtest" "$TEE_OBJECT" "$root/usr/bin/"
 	# libteec, and libckteec that xtest links for its PKCS#11 cases.
 	cp -a "$OPTEE_CLIENT_DIR"/usr/lib/lib*.so* "$root/usr/lib/aarch64-linux-gnu/"
 	cp "$OPTEE_TEST_DIR"/ta/*.ta "$root/lib/optee_armtz/"
 	install -m 0644 "$VIRTIO_RPMB_KO" "$root/tee/"
 	install -m 0755 "$E2E_DIR/domu/tee.sh" "$root/tee/tee.sh"
 	copy_needed_libs "$DOM0_BASE" "$root" "$root/usr/sbin/tee-supplicant" \
-		"$root/usr/bin/xtest" "$root"/usr/lib/aarch64-linux-gnu/lib*.so.*.*
+		"$root/usr/bin/xtest" "$root/usr/bin/tee-object" \
+		"$root"/usr/lib/aarch64-linux-gnu/lib*.so.*.*
 	check_needed_libs "$root" usr/sbin usr/bin || die "TEE guest root lacks libraries"
 	make_cpio "$root" "$RUN_DIR/tee-domu-initrd.gz"
 }
@@ -112,11 +122,22 @@ run_qemu_optee() {
 optee_evidence() {
 	local secure=$1 log=$2
 	{
-		grep -aE 'NS-virtualization enabled|Added guest|Removing guest|RPMB size|Reliable Write|Using test key|Found working RPMB device|rpmb_probe_next error|Trying legacy RPMB|[Cc]ounter|MAC|ldelf failed|init session failed' "$secure" |
+		grep -aE 'NS-virtualization enabled|Added guest|Removing guest|RPMB size|Reliable Write|Using test key|Found working RPMB device|rpmb_probe_next error|Trying legacy RPMB|[Cc]ounter|MAC|ldelf failed|init session failed|Write resp unpack verify failed|Write invoke failed|panicked' "$secure" |
 			tr -d '\r' | sort | uniq -c |
 			awk '{ n = $1; $1 = ""; print "E2E-NOTE: secure-console (" n "x)" $0 }'
 	} >>"$log" || true
 	grep -a 'E2E-NOTE: secure-console' "$log" | head -n 30 >&2 || true
+}
+
+# optee_rollback_check SECURE LOG: optee-rpmb-persists judges in the guest
+# that the write after the rollback failed; that OP-TEE itself refused it
+# (its authenticated write answered with an error on every try) only the
+# secure console shows, so a PASS without those lines becomes a FAIL.
+optee_rollback_check() {
+	local secure=$1 log=$2
+	grep -aq 'E2E-RESULT: optee-rpmb-persists PASS' "$log" || return 0
+	grep -aq 'Write resp unpack verify failed' "$secure" && return 0
+	sed -i 's/E2E-RESULT: optee-rpmb-persists PASS (/E2E-RESULT: optee-rpmb-persists FAIL (secure console: OP-TEE never saw its write refused; /' "$log"
 }
 
 # The OP-TEE boot: its builds, its guest, its QEMU run, its summary.
@@ -124,12 +145,14 @@ main_optee() {
 	local t0=$SECONDS t_qemu rc=0
 	build_optee
 	build_virtio_rpmb_module
+	build_tee_object
 	assemble_tee_domu_initrd
 	assemble_optee_dom0_initrd
 	log "OP-TEE boot prepared in $((SECONDS - t0)) s; booting TF-A, OP-TEE, U-Boot, Xen (limit $E2E_TIMEOUT s)"
 	t_qemu=$SECONDS
-	run_qemu_optee "$RUN_DIR/optee-console.log" "$RUN_DIR/optee-secure.log" || rc=$?
+	run_boot run_qemu_optee "$RUN_DIR/optee-console.log" "$RUN_DIR/optee-secure.log" || rc=$?
 	log "OP-TEE QEMU stage took $((SECONDS - t_qemu)) s (exit $rc)"
 	optee_evidence "$RUN_DIR/optee-secure.log" "$RUN_DIR/optee-console.log"
+	optee_rollback_check "$RUN_DIR/optee-secure.log" "$RUN_DIR/optee-console.log"
 	evaluate_console "$RUN_DIR/optee-console.log" "$rc"
 }

@@ -6,7 +6,7 @@
 #                     Xen's SMC OP-TEE mediator drops the RPMB-probe
 #                     capability, so a guest kernel could not route RPMB),
 #                     NS virtualization (one OP-TEE partition per domain),
-#                     RPMB secure storage with the public test key;
+#                     RPMB-only secure storage with the public test key;
 #   TF-A 2.14.0       SPM dispatcher at EL3, OP-TEE at S-EL1, Debian's
 #                     u-boot-qemu as BL33 (it loads Xen and dom0);
 #   optee_client      tee-supplicant and libteec for the guests;
@@ -42,6 +42,12 @@ install_optee_host_deps() {
 # CFG_RPMB_WRITE_KEY=n: with =y OP-TEE 4.10 takes its legacy
 # (tee-supplicant) RPMB path even when the kernel can route frames; the
 # in-kernel path never programs a key, so stores are provisioned offline.
+# CFG_REE_FS=n: RPMB-only secure storage. With the REE FS as well, OP-TEE
+# anchors the REE FS's hash in RPMB while tee-supplicant keeps its files
+# in the guest (a tmpfs here): a rebooted guest then fails every TA load
+# (TEE_ERROR_CORRUPT_OBJECT from the secure-storage TA store), and a
+# rolled-back store trips that path before any write. RPMB-only, every
+# object is on our device and TEE_STORAGE_PRIVATE means RPMB.
 # Log level 3 prints the RPMB DMSG lines the scenarios use as evidence.
 optee_os_recipe() {
 	local dir=$1 tarball=$2
@@ -54,7 +60,7 @@ optee_os_recipe() {
 		CFG_ARM64_core=y CFG_USER_TA_TARGETS=ta_arm64 CFG_ARM_GICV3=y \
 		CFG_CORE_SEL1_SPMC=y \
 		CFG_NS_VIRTUALIZATION=y CFG_VIRT_GUEST_COUNT=$OPTEE_GUEST_COUNT \
-		CFG_RPMB_FS=y CFG_RPMB_TESTKEY=y CFG_RPMB_WRITE_KEY=n \
+		CFG_RPMB_FS=y CFG_REE_FS=n CFG_RPMB_TESTKEY=y CFG_RPMB_WRITE_KEY=n \
 		CFG_RPMB_ANNOUNCE_PROBE_CAP=y \
 		CFG_TEE_CORE_LOG_LEVEL=3 DEBUG=0 >"$dir/build.log" 2>&1 ||
 		{ tail -n 40 "$dir/build.log" >&2; die "optee_os build failed"; }
