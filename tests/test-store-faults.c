@@ -91,7 +91,11 @@ static void reopen_and_check(const char *path, bool key, uint32_t counter,
 	rpmb_store_close(st);
 }
 
-static void copy_file(const char *from, const char *to)
+/*
+ * Copies @from into @to opened with @flags (a new file, or the same
+ * inode rewritten); a missing @from copies nothing.
+ */
+static void copy_file_flags(const char *from, const char *to, int flags)
 {
 	char buf[65536];
 	int in = open(from, O_RDONLY), out;
@@ -101,13 +105,18 @@ static void copy_file(const char *from, const char *to)
 		assert_int_equal(errno, ENOENT);
 		return;
 	}
-	out = open(to, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	out = open(to, O_WRONLY | flags, 0600);
 	assert_true(out >= 0);
 	while ((n = read(in, buf, sizeof(buf))) > 0)
 		assert_int_equal(write(out, buf, (size_t)n), n);
 	assert_int_equal(n, 0);
 	close(in);
 	close(out);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	copy_file_flags(from, to, O_CREAT | O_EXCL);
 }
 
 /*
@@ -265,11 +274,9 @@ static void failing_write_not_replayed_after_reopen(void **state)
 static void rewritten_store_not_adopted_after_failed_write(void **state)
 {
 	char *dir = rt_tempdir();
-	char path[512], other[512], buf[65536];
+	char path[512], other[512];
 	uint8_t data[RPMB_BLOCK_SIZE];
 	struct rpmb_store *st, *big;
-	ssize_t n;
-	int in, out;
 
 	snprintf(path, sizeof(path), "%s/ours.rpmb", dir);
 	snprintf(other, sizeof(other), "%s/other.rpmb", dir);
@@ -282,13 +289,7 @@ static void rewritten_store_not_adopted_after_failed_write(void **state)
 	rpmb_store_close(big);
 
 	st = open_faulty(path);
-	in = open(other, O_RDONLY);
-	out = open(path, O_WRONLY | O_TRUNC);
-	assert_true(in >= 0 && out >= 0);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		assert_int_equal(write(out, buf, (size_t)n), n);
-	close(in);
-	close(out);
+	copy_file_flags(other, path, O_TRUNC);
 
 	rc_pattern(data, 0, 1);
 	faulty_vfs_arm(FAULTY_SYNC, 1);
